@@ -1,0 +1,97 @@
+# kmend: one non-recursive Makefile.
+#   make                 build build/kmend
+#   make check           the whole test suite (unit, differ, CLI, VM)
+#   make demo            install what is needed, build a live patch, prove it in a VM
+#   make bench           build-time benchmark (warm, cold cache, vmlinux)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   V=1                  full command lines
+#   DEVELOPER=1          -Werror and extra warnings
+#   SANITIZE=address,undefined   sanitizer build
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/doc/kmend
+CC         ?= gcc
+PKG_CONFIG ?= pkg-config
+CFLAGS     ?= -O2 -g
+O          := build
+
+ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libelf 2>/dev/null)
+ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libelf 2>/dev/null || echo -lelf)
+
+KM_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+              -Ilib -Icli $(ELF_CFLAGS) -MMD -MP
+ifdef DEVELOPER
+KM_CFLAGS  += -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+              -Wmissing-prototypes -Wpointer-arith -Wvla
+endif
+ifdef SANITIZE
+KM_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all check check-unit demo bench install clean static
+
+LIB_SRCS := $(wildcard lib/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
+
+all: $(O)/kmend
+
+$(O)/%.o: %.c
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(KM_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/libkmend.a: $(LIB_OBJS)
+	$(quiet) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(O)/kmend: $(CLI_OBJS) $(O)/libkmend.a
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ELF_LIBS)
+
+# A static kmend runs inside the test VM's initramfs.
+static: $(O)/kmend-static
+$(O)/kmend-static: $(CLI_OBJS) $(O)/libkmend.a
+	$(quiet) LD $@
+	$(Q)$(CC) -static $(CFLAGS) -o $@ $^ -lelf -lz 2>/dev/null
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libkmend.a
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ELF_LIBS)
+
+check: all static $(UNIT_BINS)
+	$(Q)KMEND=$(CURDIR)/$(O)/kmend tests/run
+
+demo:
+	$(Q)scripts/install-deps
+	$(Q)$(MAKE) --no-print-directory all static
+	$(Q)scripts/demo
+
+bench: all static
+	$(Q)scripts/bench
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 0755 $(O)/kmend $(DESTDIR)$(BINDIR)/kmend
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(MANDIR)/
+
+clean:
+	rm -rf $(O)
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_SRCS:%.c=$(O)/%.d)

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The command line: one cmd_<name>() per subcommand, one file each. */
+#ifndef KMEND_CLI_H
+#define KMEND_CLI_H
+
+#include "kmend.h"
+
+/* Exit codes, documented in README.md and docs/kmend.md. */
+enum km_exit {
+	KM_EXIT_OK = 0,
+	KM_EXIT_ERROR = 1,		/* the tool or its input failed */
+	KM_EXIT_UNPATCHABLE = 2,	/* the change cannot be live patched */
+	KM_EXIT_NOCHANGE = 3,		/* no functional change */
+	KM_EXIT_USAGE = 4,		/* wrong command line */
+	KM_EXIT_TESTFAIL = 5,		/* kmend test: a check failed */
+	KM_EXIT_TIMEOUT = 6,		/* a deadline passed (transition, VM) */
+};
+
+struct km_cli {
+	struct km_ctx ctx;
+	const char *prog;
+	int quiet;
+};
+
+struct km_cmd {
+	const char *name;
+	int (*fn)(struct km_cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_build(struct km_cli *cli, int argc, char **argv);
+int cmd_diff(struct km_cli *cli, int argc, char **argv);
+int cmd_load(struct km_cli *cli, int argc, char **argv);
+int cmd_unload(struct km_cli *cli, int argc, char **argv);
+int cmd_list(struct km_cli *cli, int argc, char **argv);
+int cmd_info(struct km_cli *cli, int argc, char **argv);
+int cmd_test(struct km_cli *cli, int argc, char **argv);
+
+/* Maps a library error to an exit code (KM_EUNPATCHABLE -> 2 ...). */
+int km_exit_code(int err);
+/* "kmend build: " prefixed error on stderr, for the CLI's own errors. */
+__attribute__((format(printf, 2, 3)))
+void cli_error(struct km_cli *cli, const char *fmt, ...);
+/* Prints "usage: ..." to stderr and returns KM_EXIT_USAGE. */
+int cli_usage(struct km_cli *cli, const char *usage);
+
+#endif

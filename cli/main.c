@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef KMEND_VERSION
+#define KMEND_VERSION "0.1"
+#endif
+
+static const struct km_cmd commands[] = {
+	{ "build",  cmd_build,  "build a livepatch module from a diff" },
+	{ "diff",   cmd_diff,   "compare two object files function by function" },
+	{ "test",   cmd_test,   "prove live patches on the target kernel in a VM" },
+	{ "load",   cmd_load,   "apply a livepatch module to the running kernel" },
+	{ "unload", cmd_unload, "disable and remove a live patch" },
+	{ "list",   cmd_list,   "show the live patches of the running kernel" },
+	{ "info",   cmd_info,   "tell what a live patch module patches" },
+};
+
+static void print_log(void *data, enum km_level level, const char *msg)
+{
+	struct km_cli *cli = data;
+
+	switch (level) {
+	case KM_ERROR:
+		fprintf(stderr, "%s: error: %s\n", cli->prog, msg);
+		break;
+	case KM_WARN:
+		fprintf(stderr, "%s: warning: %s\n", cli->prog, msg);
+		break;
+	case KM_INFO:
+		if (!cli->quiet)
+			fprintf(stderr, "%s\n", msg);
+		break;
+	case KM_DEBUG:
+		fprintf(stderr, "debug: %s\n", msg);
+		break;
+	}
+}
+
+void cli_error(struct km_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage(struct km_cli *cli, const char *usage)
+{
+	(void)cli;
+	fprintf(stderr, "usage: %s\n", usage);
+	return KM_EXIT_USAGE;
+}
+
+int km_exit_code(int err)
+{
+	if (err >= 0)
+		return KM_EXIT_OK;
+	switch (-err) {
+	case KM_EUNPATCHABLE:
+		return KM_EXIT_UNPATCHABLE;
+	case ETIMEDOUT:
+		return KM_EXIT_TIMEOUT;
+	default:
+		return KM_EXIT_ERROR;
+	}
+}
+
+static void print_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: kmend [-v] [-q] <command> [<args>]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "   %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'kmend <command> -h' shows the options of a command.\n");
+}
+
+static const struct km_cmd *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct km_cli cli = { .prog = "kmend" };
+	const struct km_cmd *cmd;
+	int i;
+
+	km_ctx_init(&cli.ctx, print_log, &cli);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			cli.ctx.verbose++;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			cli.quiet = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			print_help(stdout);
+			return KM_EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("kmend %s\n", KMEND_VERSION);
+			return KM_EXIT_OK;
+		} else {
+			cli_error(&cli, "unknown option '%s'", argv[i]);
+			print_help(stderr);
+			return KM_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		print_help(stderr);
+		return KM_EXIT_USAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd) {
+		cli_error(&cli, "'%s' is not a kmend command", argv[i]);
+		print_help(stderr);
+		return KM_EXIT_USAGE;
+	}
+	/* getopt() in the subcommand starts again at its own argv[0]. */
+	optind = 1;
+	return cmd->fn(&cli, argc - i, argv + i);
+}

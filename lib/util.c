@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int buf_grow(struct km_buf *b, size_t extra)
+{
+	size_t want = b->len + extra + 1;
+	char *p;
+
+	if (want <= b->cap)
+		return 0;
+	if (want < 2 * b->cap)
+		want = 2 * b->cap;
+	if (want < 64)
+		want = 64;
+	p = realloc(b->buf, want);
+	if (!p)
+		return -ENOMEM;
+	b->buf = p;
+	b->cap = want;
+	return 0;
+}
+
+int km_buf_add(struct km_buf *b, const void *data, size_t len)
+{
+	if (buf_grow(b, len))
+		return -ENOMEM;
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+int km_buf_adds(struct km_buf *b, const char *s)
+{
+	return km_buf_add(b, s, strlen(s));
+}
+
+int km_buf_addf(struct km_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if (buf_grow(b, (size_t)n))
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void km_buf_reset(struct km_buf *b)
+{
+	b->len = 0;
+	if (b->buf)
+		b->buf[0] = '\0';
+}
+
+void km_buf_release(struct km_buf *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->cap = 0;
+}
+
+char *km_buf_detach(struct km_buf *b)
+{
+	char *s = b->buf ? b->buf : strdup("");
+
+	b->buf = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+char *km_strfmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+bool km_starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool km_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+double km_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int km_read_file(const char *path, struct km_buf *out)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		ret = km_buf_add(out, chunk, (size_t)n);
+		if (ret)
+			break;
+	}
+	close(fd);
+	if (!ret && !out->buf)
+		ret = km_buf_add(out, "", 0);
+	return ret;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int km_write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp = km_strfmt("%s.tmp.%d", path, (int)getpid());
+	int fd, ret;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
+	ret = write_all(fd, data, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+int km_copy_file(const char *src, const char *dst)
+{
+	struct km_buf b = KM_BUF_INIT;
+	int ret = km_read_file(src, &b);
+
+	if (!ret)
+		ret = km_write_file_atomic(dst, b.buf, b.len);
+	km_buf_release(&b);
+	return ret;
+}
+
+int km_mkdir_p(const char *path, mode_t mode)
+{
+	char *p = strdup(path), *s;
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = p + 1; ; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) && errno != EEXIST) {
+			ret = -errno;
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	if (!ret && !km_is_dir(path))
+		ret = -ENOTDIR;
+	return ret;
+}
+
+int km_rm_rf(const char *path)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) ? -errno : 0;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = km_strfmt("%s/%s", path, de->d_name);
+		if (!sub) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = km_rm_rf(sub);
+		free(sub);
+		if (ret)
+			break;
+	}
+	closedir(d);
+	if (!ret && rmdir(path))
+		ret = -errno;
+	return ret;
+}
+
+bool km_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool km_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *km_make_tempdir(const char *prefix)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir;
+
+	dir = km_strfmt("%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix);
+	if (!dir)
+		return NULL;
+	if (!mkdtemp(dir)) {
+		int err = errno;
+
+		free(dir);
+		errno = err;
+		return NULL;
+	}
+	return dir;
+}
+
+static void child_exec(const char *cwd, char *const argv[], char *const env[],
+		       int outfd)
+{
+	int devnull = open("/dev/null", O_RDWR);
+
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	if (outfd < 0)
+		outfd = devnull;
+	if (outfd >= 0) {
+		dup2(outfd, 1);
+		dup2(outfd, 2);
+	}
+	if (cwd && chdir(cwd))
+		_exit(127);
+	for (; env && *env; env++)
+		putenv(*env);
+	/* Our own process group, so a deadline can stop the whole tree. */
+	setpgid(0, 0);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int wait_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+static int collect_output(int fd, struct km_buf *out, double deadline)
+{
+	char chunk[8192];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int wait_ms = -1, n;
+		ssize_t got;
+
+		if (deadline > 0) {
+			double left = deadline - km_now();
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			wait_ms = (int)(left * 1000) + 1;
+		}
+		n = poll(&p, 1, wait_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			continue;
+		got = read(fd, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return 0;
+		if (out && km_buf_add(out, chunk, (size_t)got))
+			return -ENOMEM;
+	}
+}
+
+int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
+		   char *const env[], struct km_buf *out, double timeout)
+{
+	double deadline = timeout > 0 ? km_now() + timeout : 0;
+	int pipefd[2], status, ret;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return ret;
+	}
+	if (pid == 0)
+		child_exec(cwd, argv, env, pipefd[1]);
+	close(pipefd[1]);
+	km_debug(ctx, "run: %s%s%s", argv[0], argv[1] ? " " : "",
+		 argv[1] ? argv[1] : "");
+	ret = collect_output(pipefd[0], out, deadline);
+	close(pipefd[0]);
+	if (ret == -ETIMEDOUT) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (ret)
+		return ret;
+	ret = wait_status(status);
+	if (ret == 127 && out && out->len == 0)
+		return -ENOENT;
+	return ret;
+}
+
+int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
+	   char *const env[], struct km_buf *out)
+{
+	return km_run_timeout(ctx, cwd, argv, env, out, 0);
+}

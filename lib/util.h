@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the library: growing buffers, files, processes. */
+#ifndef KMEND_UTIL_H
+#define KMEND_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "kmend.h"
+
+struct km_buf {
+	char *buf;	/* always NUL-terminated once anything was added */
+	size_t len;
+	size_t cap;
+};
+
+#define KM_BUF_INIT { NULL, 0, 0 }
+
+int km_buf_add(struct km_buf *b, const void *data, size_t len);
+int km_buf_adds(struct km_buf *b, const char *s);
+__attribute__((format(printf, 2, 3)))
+int km_buf_addf(struct km_buf *b, const char *fmt, ...);
+void km_buf_reset(struct km_buf *b);
+void km_buf_release(struct km_buf *b);
+/* Hand the string over to the caller (never NULL on success). */
+char *km_buf_detach(struct km_buf *b);
+
+/* asprintf() that returns NULL on failure. */
+__attribute__((format(printf, 1, 2)))
+char *km_strfmt(const char *fmt, ...);
+bool km_starts_with(const char *s, const char *prefix);
+bool km_ends_with(const char *s, const char *suffix);
+
+double km_now(void);
+
+int km_read_file(const char *path, struct km_buf *out);
+/* Write through a temporary file and rename(): never a partial file. */
+int km_write_file_atomic(const char *path, const void *data, size_t len);
+int km_copy_file(const char *src, const char *dst);
+int km_mkdir_p(const char *path, mode_t mode);
+int km_rm_rf(const char *path);
+bool km_is_file(const char *path);
+bool km_is_dir(const char *path);
+/* mkdtemp() under $TMPDIR (or /tmp) with the given prefix. */
+char *km_make_tempdir(const char *prefix);
+
+/*
+ * Run argv[0] (looked up in PATH) in directory cwd (NULL: current), with
+ * env (NULL-terminated "NAME=value" strings, may be NULL) added to the
+ * environment.  stdout and stderr both go to out when it is not NULL, to
+ * /dev/null otherwise.  Returns the exit status (0..255), 128+signal when
+ * killed, or a negative errno when the program could not be run at all.
+ */
+int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
+	   char *const env[], struct km_buf *out);
+/* The same, with a deadline in seconds (0: none); -ETIMEDOUT past it. */
+int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
+		   char *const env[], struct km_buf *out, double timeout);
+
+#endif
