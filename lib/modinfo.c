@@ -7,8 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ctype.h>
+#include <stdio.h>
+
 #include "modinfo.h"
 #include "util.h"
+
+static const char *lower_errstr(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
 
 static Elf_Scn *find_section(Elf *elf, const char *want)
 {
@@ -122,6 +132,7 @@ static int read_elf_modinfo(struct km_ctx *ctx, int fd, struct km_modinfo *mi)
 int km_modinfo_read(struct km_ctx *ctx, const char *path,
 		    struct km_modinfo *mi)
 {
+	char msg[128];
 	int fd, ret;
 
 	memset(mi, 0, sizeof(*mi));
@@ -131,7 +142,8 @@ int km_modinfo_read(struct km_ctx *ctx, const char *path,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		km_err(ctx, "cannot open '%s': %s", path, strerror(-ret));
+		km_err(ctx, "cannot open '%s': %s", path, lower_errstr(-ret, msg,
+		       sizeof(msg)));
 		km_modinfo_release(mi);
 		return ret;
 	}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The running kernel's live patches: load a livepatch module and wait for
+ * its transition, disable and remove one, list what is applied.  All of it
+ * goes through /sys/kernel/livepatch and the module syscalls, the way the
+ * kernel's livepatch selftests drive it.
+ *
+ * Nothing is left half done: a load whose transition does not finish by
+ * the deadline is reversed and the module removed again; an unload whose
+ * transition does not finish is reversed to the patched state.
+ */
+#ifndef KMEND_LOADER_H
+#define KMEND_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kmend.h"
+#include "modinfo.h"
+
+#define KM_LIVEPATCH_SYSFS	"/sys/kernel/livepatch"
+#define KM_LOADER_TIMEOUT	60.0	/* seconds, per transition */
+#define KM_LOADER_PROGRESS	5.0	/* seconds between progress lines */
+
+struct km_loader {
+	struct km_ctx *ctx;
+	const char *sysfs;	/* KM_LIVEPATCH_SYSFS, or a fake tree in tests */
+	double timeout;		/* deadline of one transition, seconds */
+	double progress_every;	/* seconds between "still in transition" */
+};
+
+/* One applied patch, as /sys/kernel/livepatch/<name> shows it. */
+struct km_lp_patch {
+	char *name;
+	bool enabled;
+	bool transition;
+	struct km_func_ref *funcs;	/* <object>/<function,sympos> dirs */
+	size_t nr_funcs;
+};
+
+struct km_lp_list {
+	struct km_lp_patch *patches;	/* sorted by name */
+	size_t nr_patches;
+};
+
+/* Defaults: the real sysfs, KM_LOADER_TIMEOUT, KM_LOADER_PROGRESS. */
+void km_loader_init(struct km_loader *l, struct km_ctx *ctx);
+
+/*
+ * 0 when the kernel has a livepatch core; -ENOTSUP otherwise.  Logs
+ * "<what>: livepatch is not enabled in this kernel ..." when what is set.
+ */
+int km_lp_check_available(const struct km_loader *l, const char *what);
+
+/*
+ * Load the module at path and wait for its patching transition.  On
+ * success *name (may be NULL) gets the patch's name, to free.  Errors:
+ * -ENOENT (no file), -ENOEXEC (not a module for this kernel), -EINVAL (not
+ * a livepatch module, or refused by the kernel), -EEXIST (already loaded),
+ * -EPERM (not root), -ENOTSUP (no livepatch), -ETIMEDOUT (reverted).
+ */
+int km_lp_load(const struct km_loader *l, const char *path, char **name);
+
+/*
+ * Disable the patch called name, wait for its unpatching transition and
+ * remove its module.  name may also be the module file.  -ENOENT: no such
+ * patch; -ETIMEDOUT: the transition was reversed, the patch stays applied.
+ */
+int km_lp_unload(const struct km_loader *l, const char *name);
+
+/* All applied patches. */
+int km_lp_list(const struct km_loader *l, struct km_lp_list *list);
+void km_lp_list_release(struct km_lp_list *list);
+
+/* One patch by name; -ENOENT (silently) when it is not loaded. */
+int km_lp_get(const struct km_loader *l, const char *name,
+	      struct km_lp_patch *p);
+void km_lp_patch_release(struct km_lp_patch *p);
+
+#endif
