@@ -1,8 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cli.h"
+#include "loader.h"
+
+static const char load_usage[] =
+	"kmend load [--timeout S] MODULE.ko\n"
+	"\n"
+	"    -t, --timeout S   give the patching transition S seconds (default 60)\n"
+	"    -h, --help        show this help";
+
+/* A number of seconds > 0; false when s is not one. */
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* KMEND_LIVEPATCH_SYSFS: a fake /sys/kernel/livepatch, for the tests. */
+static void init_loader(struct km_cli *cli, struct km_loader *l)
+{
+	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
+
+	km_loader_init(l, &cli->ctx);
+	if (sysfs && *sysfs)
+		l->sysfs = sysfs;
+}
 
 int cmd_load(struct km_cli *cli, int argc, char **argv)
 {
-	cli_error(cli, "'load' is not written yet");
-	return KM_EXIT_ERROR;
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct km_loader l;
+	char *name = NULL;
+	int c, ret;
+
+	init_loader(cli, &l);
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!parse_seconds(optarg, &l.timeout)) {
+				cli_error(cli, "invalid --timeout '%s': give a "
+					  "number of seconds", optarg);
+				return cli_usage(cli, load_usage);
+			}
+			break;
+		case 'h':
+			printf("usage: %s\n", load_usage);
+			return KM_EXIT_OK;
+		default:
+			return cli_usage(cli, load_usage);
+		}
+	}
+	if (argc - optind != 1) {
+		cli_error(cli, "load takes exactly one module file");
+		return cli_usage(cli, load_usage);
+	}
+	ret = km_lp_load(&l, argv[optind], &name);
+	if (ret)
+		return km_exit_code(ret);
+	printf("%s\n", name);
+	free(name);
+	return KM_EXIT_OK;
 }

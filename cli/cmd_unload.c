@@ -1,8 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cli.h"
+#include "loader.h"
+
+static const char unload_usage[] =
+	"kmend unload [--timeout S] NAME|MODULE.ko\n"
+	"\n"
+	"    -t, --timeout S   give the unpatching transition S seconds (default 60)\n"
+	"    -h, --help        show this help";
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* KMEND_LIVEPATCH_SYSFS: a fake /sys/kernel/livepatch, for the tests. */
+static void init_loader(struct km_cli *cli, struct km_loader *l)
+{
+	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
+
+	km_loader_init(l, &cli->ctx);
+	if (sysfs && *sysfs)
+		l->sysfs = sysfs;
+}
 
 int cmd_unload(struct km_cli *cli, int argc, char **argv)
 {
-	cli_error(cli, "'unload' is not written yet");
-	return KM_EXIT_ERROR;
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct km_loader l;
+	int c;
+
+	init_loader(cli, &l);
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!parse_seconds(optarg, &l.timeout)) {
+				cli_error(cli, "invalid --timeout '%s': give a "
+					  "number of seconds", optarg);
+				return cli_usage(cli, unload_usage);
+			}
+			break;
+		case 'h':
+			printf("usage: %s\n", unload_usage);
+			return KM_EXIT_OK;
+		default:
+			return cli_usage(cli, unload_usage);
+		}
+	}
+	if (argc - optind != 1) {
+		cli_error(cli, "unload takes exactly one live patch name");
+		return cli_usage(cli, unload_usage);
+	}
+	return km_exit_code(km_lp_unload(&l, argv[optind]));
 }

@@ -126,7 +126,7 @@ int km_lp_check_available(const struct km_loader *l, const char *what)
 	if (what)
 		km_err(l->ctx, "%s: livepatch is not enabled in this kernel "
 		       "(no %s)", what, l->sysfs);
-	return -ENOTSUP;
+	return -ENODEV;
 }
 
 static int check_root(const struct km_loader *l, const char *what)
@@ -685,4 +685,30 @@ void km_lp_list_release(struct km_lp_list *list)
 		km_lp_patch_release(&list->patches[i]);
 	free(list->patches);
 	memset(list, 0, sizeof(*list));
+}
+
+void km_func_ref_json(struct km_json *j, const char *key,
+		      const struct km_func_ref *f)
+{
+	km_json_object_begin(j, key);
+	km_json_string(j, "object", f->object);
+	km_json_string(j, "function", f->name);
+	km_json_int(j, "sympos", (long long)f->sympos);
+	km_json_object_end(j);
+}
+
+void km_lp_patch_json(struct km_json *j, const char *key,
+		      const struct km_lp_patch *p)
+{
+	size_t i;
+
+	km_json_object_begin(j, key);
+	km_json_string(j, "name", p->name);
+	km_json_bool(j, "enabled", p->enabled);
+	km_json_bool(j, "transition", p->transition);
+	km_json_array_begin(j, "functions");
+	for (i = 0; i < p->nr_funcs; i++)
+		km_func_ref_json(j, NULL, &p->funcs[i]);
+	km_json_array_end(j);
+	km_json_object_end(j);
 }

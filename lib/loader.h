@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "json.h"
 #include "kmend.h"
 #include "modinfo.h"
 
@@ -47,7 +48,7 @@ struct km_lp_list {
 void km_loader_init(struct km_loader *l, struct km_ctx *ctx);
 
 /*
- * 0 when the kernel has a livepatch core; -ENOTSUP otherwise.  Logs
+ * 0 when the kernel has a livepatch core; -ENODEV otherwise.  Logs
  * "<what>: livepatch is not enabled in this kernel ..." when what is set.
  */
 int km_lp_check_available(const struct km_loader *l, const char *what);
@@ -57,7 +58,7 @@ int km_lp_check_available(const struct km_loader *l, const char *what);
  * success *name (may be NULL) gets the patch's name, to free.  Errors:
  * -ENOENT (no file), -ENOEXEC (not a module for this kernel), -EINVAL (not
  * a livepatch module, or refused by the kernel), -EEXIST (already loaded),
- * -EPERM (not root), -ENOTSUP (no livepatch), -ETIMEDOUT (reverted).
+ * -EPERM (not root), -ENODEV (no livepatch), -ETIMEDOUT (reverted).
  */
 int km_lp_load(const struct km_loader *l, const char *path, char **name);
 
@@ -76,5 +77,15 @@ void km_lp_list_release(struct km_lp_list *list);
 int km_lp_get(const struct km_loader *l, const char *name,
 	      struct km_lp_patch *p);
 void km_lp_patch_release(struct km_lp_patch *p);
+
+/*
+ * JSON forms shared by 'kmend list' and 'kmend info':
+ *   {"object":"vmlinux","function":"cmdline_proc_show","sympos":1}
+ *   {"name":..,"enabled":true,"transition":false,"functions":[..]}
+ */
+void km_func_ref_json(struct km_json *j, const char *key,
+		      const struct km_func_ref *f);
+void km_lp_patch_json(struct km_json *j, const char *key,
+		      const struct km_lp_patch *p);
 
 #endif
