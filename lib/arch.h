@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What kmend needs to know about the instruction set, behind one interface. */
+#ifndef KMEND_ARCH_H
+#define KMEND_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kelf.h"
+
+/*
+ * A special section: an array of fixed-size entries, each naming a place in
+ * the code by a relocation at offset `anchor` of the entry.  An entry goes
+ * into a live patch when that place is in a function the patch carries.
+ */
+struct arch_special {
+	const char *name;
+	size_t entsize;
+	size_t anchor;
+	const char *parallel;	/* entries of this section follow ours 1:1 */
+	size_t parallel_entsize;
+	/* relocations to the kernel at other offsets of an entry: */
+	enum {
+		ARCH_EXTERN_OK,		/* resolved at load, like code */
+		ARCH_EXTERN_DROP,	/* drop the entry (an optimization only) */
+		ARCH_EXTERN_REFUSE,	/* used before livepatch relocations apply */
+	} klp_policy;
+};
+
+const struct arch_special *arch_special_section(const char *name);
+/* Sections that carry nothing a live patch needs (.discard.*, notes ...). */
+bool arch_is_ignored_section(const char *name);
+/* Does the function start with the ftrace call livepatch redirects? */
+bool arch_has_fentry(const struct kelf_sec *sec, GElf_Addr func_offset);
+/* How far past a PC-relative relocation's field its instruction may end. */
+bool arch_is_pc_relative(unsigned int type);
+/* Bytes from the relocated field to the target for a PC-relative addend. */
+long arch_pc_bias(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The differ: which functions of a patched object differ from the pristine
+ * one, and whether the difference can be carried by a live patch.
+ */
+#ifndef KMEND_DIFF_H
+#define KMEND_DIFF_H
+
+#include "kelf.h"
+#include "kmend.h"
+
+struct km_diff_func {
+	struct kelf_sym *sym;	/* in the patched object */
+	struct kelf_sym *orig;	/* its twin, NULL when new */
+	enum kelf_status status;	/* KELF_CHANGED or KELF_NEW */
+	bool replaces;		/* replaced in the kernel through a klp_func */
+	char *alias;		/* global name of the new code in the output */
+};
+
+struct km_diff {
+	struct km_ctx *ctx;
+	struct kelf *orig, *patched;
+	struct km_diff_func *funcs;
+	size_t nr_funcs;
+	size_t nr_replaced;
+	int nr_refused;
+};
+
+/* km_diff_objects() returns this when nothing functional changed. */
+#define KM_DIFF_NOCHANGE 1
+
+int km_diff_open(struct km_ctx *ctx, struct km_diff *d, const char *orig,
+		 const char *patched);
+/*
+ * Correlates, compares and checks.  0: there are functions to replace;
+ * KM_DIFF_NOCHANGE; -KM_EUNPATCHABLE (each reason logged as an error);
+ * another negative errno on failure.
+ */
+int km_diff_objects(struct km_diff *d);
+void km_diff_release(struct km_diff *d);
+
+const char *km_status_name(enum kelf_status status);
+
+#endif

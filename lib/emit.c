@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "emit.h"
+#include "util.h"
+
+struct emitter {
+	struct km_diff *d;
+	const struct km_resolver *res;
+	struct kelf_out *o;
+	struct kelf_out_sec **out_sec;	/* by patched section index */
+	struct kelf_out_sym **out_secsym;
+	size_t relocated;	/* output sections whose relocations are done */
+	int refused;
+};
+
+/* Where a relocation of the patch points. */
+struct out_target {
+	struct kelf_out_sym *sym;
+	GElf_Sxword addend;
+	bool klp;
+};
+
+#define em_refuse(em, ...) do {			\
+	km_err((em)->d->ctx, __VA_ARGS__);		\
+	(em)->refused++;				\
+} while (0)
+
+int km_resolve_from_object(void *data, const struct kelf_sym *sym,
+			   char **name, bool *klp)
+{
+	(void)data;
+	*klp = sym->bind == STB_LOCAL;
+	*name = *klp ? km_strfmt(".klp.sym.vmlinux.%s,0", sym->name)
+		     : strdup(sym->name);
+	return *name ? 0 : -ENOMEM;
+}
+
+static const char *patched_path(const struct emitter *em)
+{
+	return em->d->patched->path;
+}
+
+/* Copies a section of the patched object into the output, once. */
+static struct kelf_out_sec *include_section(struct emitter *em,
+					    struct kelf_sec *sec)
+{
+	struct kelf_out_sec *os = em->out_sec[sec->index];
+	GElf_Shdr sh;
+
+	if (os)
+		return os;
+	sh = sec->sh;
+	sh.sh_link = 0;
+	sh.sh_info = 0;
+	os = kelf_out_add_section(em->o, sec->name, &sh, sec->data, sec->size);
+	if (!os)
+		return NULL;
+	os->priv = sec;
+	em->out_sec[sec->index] = os;
+	em->out_secsym[sec->index] = kelf_out_add_symbol(em->o, "", STB_LOCAL,
+							 STT_SECTION, os, 0, 0);
+	if (!em->out_secsym[sec->index])
+		return NULL;
+	sec->include = true;
+	return os;
+}
+
+static struct kelf_out_sym *include_symbol(struct emitter *em,
+					   struct kelf_sym *sym)
+{
+	struct kelf_out_sec *os;
+	struct kelf_out_sym *out;
+
+	if (sym->out)
+		return sym->out;
+	os = include_section(em, sym->sec);
+	if (!os)
+		return NULL;
+	out = kelf_out_add_symbol(em->o, sym->name, STB_LOCAL, sym->type, os,
+				  sym->sym.st_value, sym->sym.st_size);
+	sym->out = out;
+	sym->include = true;
+	return out;
+}
+
+static bool is_numbered_local(const struct kelf_sym *s)
+{
+	const char *dot = strrchr(s->name, '.');
+
+	return s->bind == STB_LOCAL && dot && dot[1] &&
+	       strspn(dot + 1, "0123456789") == strlen(dot + 1);
+}
+
+static bool is_writable(const struct kelf_sec *sec)
+{
+	return (sec->sh.sh_flags & SHF_WRITE) != 0;
+}
+
+/* A reference to a symbol that stays in the kernel. */
+static int kernel_ref(struct emitter *em, const struct kelf_sym *sym,
+		      GElf_Sxword addend, struct out_target *t)
+{
+	char *name = NULL;
+	bool klp = false;
+	int ret;
+
+	ret = em->res->resolve(em->res->data, sym, &name, &klp);
+	if (ret)
+		return ret;
+	t->sym = kelf_out_extern(em->o, name, STB_GLOBAL, STT_NOTYPE);
+	free(name);
+	if (!t->sym)
+		return -ENOMEM;
+	t->addend = addend;
+	t->klp = klp;
+	return 0;
+}
+
+static int local_ref(struct emitter *em, struct kelf_sym *sym,
+		     GElf_Sxword addend, struct out_target *t)
+{
+	t->sym = include_symbol(em, sym);
+	t->addend = addend;
+	t->klp = false;
+	return t->sym ? 0 : -ENOMEM;
+}
+
+static int section_ref(struct emitter *em, struct kelf_sec *sec,
+		       GElf_Sxword addend, struct out_target *t)
+{
+	if (!include_section(em, sec))
+		return -ENOMEM;
+	t->sym = em->out_secsym[sec->index];
+	t->addend = addend;
+	t->klp = false;
+	return 0;
+}
+
+static int named_target(struct emitter *em, struct kelf_sym *sym,
+			GElf_Sxword addend, struct out_target *t,
+			const char *where)
+{
+	if (sym->include)
+		return local_ref(em, sym, addend, t);
+	if (!sym->sec)
+		return kernel_ref(em, sym, addend, t);
+	/* compiler-numbered constants (__func__.N) are copied, not shared */
+	if (sym->type == STT_OBJECT && !is_writable(sym->sec) &&
+	    (is_numbered_local(sym) || !sym->twin))
+		return local_ref(em, sym, addend, t);
+	if (sym->twin)
+		return kernel_ref(em, sym->twin, addend, t);
+	em_refuse(em, "cannot live patch '%s': %s refers to new %s '%s' "
+		  "(section %s): new variables are not supported yet",
+		  patched_path(em), where,
+		  sym->type == STT_FUNC ? "function" : "variable", sym->name,
+		  sym->sec->name);
+	return -KM_EUNPATCHABLE;
+}
+
+static int resolve_target(struct emitter *em, const struct kelf_rela *r,
+			  struct out_target *t, const char *where)
+{
+	struct kelf_sym *s = r->sym;
+	struct kelf_sec *sec = s->sec;
+	struct kelf_sym *at;
+	GElf_Sxword pos;
+
+	if (s->type != STT_SECTION)
+		return named_target(em, s, r->addend, t, where);
+	if (!sec)
+		return -EINVAL;
+	if (kelf_is_string_section(sec))
+		return section_ref(em, sec, r->addend, t);
+	pos = r->addend + (arch_is_pc_relative(r->type) ? arch_pc_bias() : 0);
+	at = sec->func ? sec->func :
+	     pos >= 0 ? kelf_symbol_at(em->d->patched, sec, (GElf_Addr)pos) : NULL;
+	if (at)
+		return named_target(em, at, r->addend - (GElf_Sxword)at->sym.st_value,
+				    t, where);
+	if (is_writable(sec)) {
+		em_refuse(em, "cannot live patch '%s': %s refers to anonymous "
+			  "data in %s+0x%lx that the kernel holds",
+			  patched_path(em), where, sec->name, (long)pos);
+		return -KM_EUNPATCHABLE;
+	}
+	/* anonymous constants or code (.rodata, .altinstr_replacement) */
+	return section_ref(em, sec, r->addend, t);
+}
+
+/* Alternatives are applied at load, before livepatch relocations are. */
+static bool klp_allowed_in(const struct kelf_sec *sec)
+{
+	return sec->func || !kelf_is_text(sec);
+}
+
+static int copy_relocations(struct emitter *em, struct kelf_out_sec *os)
+{
+	struct kelf_sec *sec = os->priv;
+	struct kelf_rela *r;
+	int ret;
+
+	for_each_rela(sec, r) {
+		struct out_target t;
+		char where[256];
+
+		snprintf(where, sizeof(where), "%s+0x%lx",
+			 sec->func ? sec->func->name : sec->name,
+			 (unsigned long)(r->offset -
+					 (sec->func ? sec->func->sym.st_value : 0)));
+		ret = resolve_target(em, r, &t, where);
+		if (ret == -KM_EUNPATCHABLE)
+			continue;
+		if (ret)
+			return ret;
+		if (t.klp && !klp_allowed_in(sec)) {
+			em_refuse(em, "cannot live patch '%s': %s (in %s) refers "
+				  "to '%s', which the kernel does not export: "
+				  "not supported in alternative code yet",
+				  patched_path(em), where, sec->name, t.sym->name);
+			continue;
+		}
+		ret = kelf_out_add_rela(os, r->offset, r->type, t.sym, t.addend);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int name_new_code(struct emitter *em)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < em->d->nr_funcs; i++) {
+		struct km_diff_func *f = &em->d->funcs[i];
+		struct kelf_out_sym *alias;
+
+		if (!f->replaces)
+			continue;
+		f->alias = km_strfmt(KM_NEW_FUNC_PREFIX "%zu", n++);
+		if (!f->alias)
+			return -ENOMEM;
+		alias = kelf_out_add_symbol(em->o, f->alias, STB_GLOBAL, STT_FUNC,
+					    ((struct kelf_out_sym *)f->sym->out)->sec,
+					    f->sym->sym.st_value,
+					    f->sym->sym.st_size);
+		if (!alias)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int include_functions(struct emitter *em)
+{
+	size_t i;
+
+	for (i = 0; i < em->d->nr_funcs; i++) {
+		struct kelf_sym *f = em->d->funcs[i].sym;
+
+		if (f->sec->func != f) {
+			em_refuse(em, "cannot live patch '%s': function '%s' does "
+				  "not have a section of its own: compile with "
+				  "-ffunction-sections -fdata-sections",
+				  patched_path(em), f->name);
+			continue;
+		}
+		if (!include_symbol(em, f))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* --- special sections --- */
+
+struct special_out {
+	struct kelf_out_sec *sec, *parallel;
+};
+
+static bool entry_names_included_code(const struct kelf_sec *sec,
+				      const struct arch_special *sp, size_t i)
+{
+	GElf_Addr at = i * sp->entsize + sp->anchor;
+	struct kelf_rela *r;
+	struct kelf_sec *target;
+	size_t n;
+
+	r = kelf_relas_in(sec, at, at + 1, &n);
+	if (n != 1)
+		return false;
+	target = r->sym->sec;
+	return target && target->include && target->func;
+}
+
+static int append_bytes(struct kelf_out_sec *os, const unsigned char *data,
+			size_t len)
+{
+	unsigned char *p = realloc(os->data, os->size + len);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p + os->size, data, len);
+	os->data = p;
+	os->size += len;
+	return 0;
+}
+
+static struct kelf_out_sec *special_out_section(struct emitter *em,
+						const struct kelf_sec *like)
+{
+	struct kelf_out_sec *os = kelf_out_find_section(em->o, like->name);
+	GElf_Shdr sh;
+
+	if (os)
+		return os;
+	sh = like->sh;
+	sh.sh_link = 0;
+	sh.sh_info = 0;
+	os = kelf_out_add_section(em->o, like->name, &sh, NULL, 0);
+	if (os && !kelf_out_add_symbol(em->o, "", STB_LOCAL, STT_SECTION, os, 0, 0))
+		return NULL;
+	return os;
+}
+
+static const char *code_name(const struct kelf_rela *r)
+{
+	return r->sym->sec && r->sym->sec->func ? r->sym->sec->func->name
+						 : r->sym->name;
+}
+
+/* The targets of an entry's relocations; 1 when the entry is dropped. */
+static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
+			 const struct arch_special *sp, struct kelf_rela *r,
+			 size_t n, struct out_target *t)
+{
+	size_t j;
+	int ret;
+
+	for (j = 0; j < n; j++) {
+		ret = resolve_target(em, &r[j], &t[j], sec->name);
+		if (ret)
+			return ret;
+		if (!t[j].klp)
+			continue;
+		if (sp->klp_policy == ARCH_EXTERN_DROP)
+			return 1;
+		if (sp->klp_policy == ARCH_EXTERN_REFUSE) {
+			em_refuse(em, "cannot live patch '%s': '%s' uses '%s' "
+				  "through %s, and the kernel does not export "
+				  "it: the entry would be used before livepatch "
+				  "relocations apply (not supported yet)",
+				  patched_path(em), code_name(&r[0]), t[j].sym->name,
+				  sec->name);
+			return -KM_EUNPATCHABLE;
+		}
+	}
+	return 0;
+}
+
+static int copy_entry(struct emitter *em, struct kelf_sec *sec,
+		      const struct arch_special *sp, size_t i,
+		      struct special_out *so)
+{
+	GElf_Addr start = i * sp->entsize;
+	struct out_target t[8];
+	struct kelf_rela *r;
+	size_t n, j, base;
+	int ret;
+
+	r = kelf_relas_in(sec, start, start + sp->entsize, &n);
+	if (n > 8)
+		return -EINVAL;
+	ret = resolve_entry(em, sec, sp, r, n, t);
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if (!so->sec)
+		so->sec = special_out_section(em, sec);
+	if (!so->sec)
+		return -ENOMEM;
+	base = so->sec->size;
+	ret = append_bytes(so->sec, sec->data + start, sp->entsize);
+	for (j = 0; !ret && j < n; j++)
+		ret = kelf_out_add_rela(so->sec, base + (r[j].offset - start),
+					r[j].type, t[j].sym, t[j].addend);
+	if (!ret && so->parallel)
+		ret = append_bytes(so->parallel,
+				   ((struct kelf_sec *)so->parallel->priv)->data +
+				   i * sp->parallel_entsize, sp->parallel_entsize);
+	return ret;
+}
+
+static int check_layout(struct emitter *em, const struct kelf_sec *sec,
+			const struct arch_special *sp,
+			const struct kelf_sec *parallel)
+{
+	size_t n = sec->size / sp->entsize;
+
+	if (sec->size % sp->entsize ||
+	    (sec->sh.sh_entsize && sec->sh.sh_entsize != sp->entsize) ||
+	    (sp->parallel && (!parallel ||
+			      parallel->size != n * sp->parallel_entsize))) {
+		em_refuse(em, "cannot live patch '%s': section %s does not have "
+			  "the layout kmend knows (%zu-byte entries)",
+			  patched_path(em), sec->name, sp->entsize);
+		return -KM_EUNPATCHABLE;
+	}
+	return 0;
+}
+
+static int copy_special_section(struct emitter *em, struct kelf_sec *sec,
+				const struct arch_special *sp)
+{
+	struct special_out so = { NULL, NULL };
+	struct kelf_sec *parallel = NULL;
+	size_t i, n;
+	int ret;
+
+	if (sp->parallel)
+		parallel = kelf_find_section(em->d->patched, sp->parallel);
+	ret = check_layout(em, sec, sp, parallel);
+	if (ret)
+		return ret == -KM_EUNPATCHABLE ? 0 : ret;
+	n = sec->size / sp->entsize;
+	for (i = 0; i < n; i++) {
+		if (!entry_names_included_code(sec, sp, i))
+			continue;
+		if (parallel && !so.parallel) {
+			so.parallel = special_out_section(em, parallel);
+			if (!so.parallel)
+				return -ENOMEM;
+			so.parallel->priv = parallel;
+		}
+		ret = copy_entry(em, sec, sp, i, &so);
+		if (ret && ret != -KM_EUNPATCHABLE)
+			return ret;
+	}
+	return 0;
+}
+
+/* A section that names included code but that kmend does not know. */
+static void check_unknown_section(struct emitter *em, struct kelf_sec *sec)
+{
+	struct kelf_rela *r;
+
+	if (!(sec->sh.sh_flags & SHF_ALLOC) || sec->include ||
+	    arch_is_ignored_section(sec->name))
+		return;
+	for_each_rela(sec, r) {
+		struct kelf_sym *s = r->sym->type == STT_SECTION && r->sym->sec ?
+				     r->sym->sec->func : r->sym;
+
+		if (!s || !s->include || s->type != STT_FUNC)
+			continue;
+		if (kelf_is_text(sec) || sec->func)
+			continue;	/* a call from unchanged code: fine */
+		if (!is_writable(sec) || !kelf_symbol_at(em->d->patched, sec, r->offset)) {
+			em_refuse(em, "cannot live patch '%s': section %s refers "
+				  "to changed function '%s' and kmend does not "
+				  "know its layout", patched_path(em), sec->name,
+				  s->name);
+			return;
+		}
+	}
+}
+
+static int copy_special_sections(struct emitter *em)
+{
+	struct kelf_sec *sec;
+	int ret;
+
+	for_each_sec(em->d->patched, sec) {
+		const struct arch_special *sp = arch_special_section(sec->name);
+
+		if (!sp) {
+			check_unknown_section(em, sec);
+			continue;
+		}
+		if (!sec->data)
+			continue;
+		ret = copy_special_section(em, sec, sp);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Copies relocations section by section; included sections may add more. */
+static int copy_all_relocations(struct emitter *em)
+{
+	int ret;
+
+	for (; em->relocated < em->o->nr_secs; em->relocated++) {
+		struct kelf_out_sec *os = em->o->secs[em->relocated];
+		struct kelf_sec *sec = os->priv;
+
+		if (!sec || arch_special_section(sec->name) ||
+		    os->sh.sh_type == SHT_NOBITS)
+			continue;
+		ret = copy_relocations(em, os);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int km_emit_object(struct km_diff *d, const struct km_resolver *res,
+		   const char *path)
+{
+	struct emitter em = { .d = d, .res = res };
+	size_t n = d->patched->nr_secs;
+	int ret;
+
+	em.o = kelf_out_new(&d->patched->eh);
+	em.out_sec = calloc(n, sizeof(*em.out_sec));
+	em.out_secsym = calloc(n, sizeof(*em.out_secsym));
+	ret = em.o && em.out_sec && em.out_secsym ? 0 : -ENOMEM;
+	if (!ret)
+		ret = include_functions(&em);
+	if (!ret)
+		ret = copy_all_relocations(&em);
+	if (!ret)
+		ret = copy_special_sections(&em);
+	if (!ret)
+		ret = copy_all_relocations(&em);	/* what entries pulled in */
+	if (!ret && em.refused)
+		ret = -KM_EUNPATCHABLE;
+	if (!ret)
+		ret = name_new_code(&em);
+	if (!ret)
+		ret = kelf_out_write(d->ctx, em.o, path);
+	kelf_out_free(em.o);
+	free(em.out_sec);
+	free(em.out_secsym);
+	return ret;
+}
