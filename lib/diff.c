@@ -401,6 +401,12 @@ static bool is_init_section(const struct kelf_sec *sec)
 
 static void check_function(struct km_diff *d, const struct kelf_sym *p)
 {
+	if (p->sec->func != p) {
+		refuse(d, "cannot live patch '%s': function '%s' does not have "
+		       "a section of its own: compile with -ffunction-sections "
+		       "-fdata-sections", d->patched->path, p->name);
+		return;
+	}
 	if (is_init_section(p->sec)) {
 		refuse(d, "cannot live patch '%s': function '%s' is %s code "
 		       "(section %s): it ran at boot and is gone; apply the "

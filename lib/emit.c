@@ -262,13 +262,6 @@ static int include_functions(struct emitter *em)
 	for (i = 0; i < em->d->nr_funcs; i++) {
 		struct kelf_sym *f = em->d->funcs[i].sym;
 
-		if (f->sec->func != f) {
-			em_refuse(em, "cannot live patch '%s': function '%s' does "
-				  "not have a section of its own: compile with "
-				  "-ffunction-sections -fdata-sections",
-				  patched_path(em), f->name);
-			continue;
-		}
 		if (!include_symbol(em, f))
 			return -ENOMEM;
 	}
