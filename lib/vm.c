@@ -567,7 +567,8 @@ static void report_check(struct vm_run *r, const char *mod, const char *when,
 
 	progress(r, "%s: check %s: %s%s", mod, when,
 		 passed ? "passes" : "fails",
-		 passed == want_pass ? "" : " (wrong)");
+		 passed == want_pass ? "" :
+		 want_pass ? " (should pass)" : " (should fail)");
 }
 
 static void report_step(struct vm_run *r, struct km_vm_module *m, int s,
