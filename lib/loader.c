@@ -316,7 +316,7 @@ static void revert_load(const struct km_loader *l, const char *name)
 	}
 	ret = wait_transition(l, name, "unpatching");
 	if (ret) {
-		km_err(l->ctx, "reverting '%s' did not finish within %.0f s "
+		km_err(l->ctx, "reverting '%s' did not finish within %g s "
 		       "either; it stays loaded, see 'kmend list'", name,
 		       l->timeout);
 		return;
@@ -341,7 +341,7 @@ static int wait_patched(const struct km_loader *l, const char *path,
 	ret = wait_transition(l, name, "patching");
 	if (ret == -ETIMEDOUT) {
 		km_err(l->ctx, "cannot load '%s': the patching transition of "
-		       "'%s' did not finish within %.0f s; some task keeps "
+		       "'%s' did not finish within %g s; some task keeps "
 		       "running a function it replaces", path, name,
 		       l->timeout);
 		revert_load(l, name);
@@ -442,7 +442,7 @@ static int unpatch_and_remove(const struct km_loader *l, const char *name)
 	ret = wait_transition(l, name, "unpatching");
 	if (ret == -ETIMEDOUT) {
 		km_err(l->ctx, "cannot unload '%s': the unpatching transition "
-		       "did not finish within %.0f s; re-enabling it, the "
+		       "did not finish within %g s; re-enabling it, the "
 		       "patch stays applied", name, l->timeout);
 		if (write_patch_enabled(l, name, true) == 0)
 			wait_transition(l, name, "patching");
