@@ -2,6 +2,7 @@
 # kmend load, unload, list and info on the host: usage errors, missing
 # files, a kernel without livepatch, unknown names, and the listing of a
 # fake /sys/kernel/livepatch tree (KMEND_LIVEPATCH_SYSFS).
+# shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 test_expect_success 'usage errors exit 4' '

@@ -1,0 +1,134 @@
+# shellcheck shell=bash
+# Helpers to build small livepatch modules at test time, for the CLI tests
+# (tests/cli/t2*) and the VM tests (tests/vm/t3*).  Source after tests/lib.sh.
+
+# The target kernel: the newest /boot/config-KREL, never a fixed release.
+km_krel() {
+	local c
+	c=$(find /boot -maxdepth 1 -name 'config-*' 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$c" ] && echo "${c#/boot/config-}"
+}
+
+KREL=$(km_krel || true)
+KBUILD_DIR=${KREL:+/lib/modules/$KREL/build}
+KSERIES=$(echo "$KREL" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+KSOURCE_TARBALL=/usr/src/linux-source-$KSERIES.tar.xz
+
+# Why modules cannot be built here, or nothing when they can.
+km_why_no_kbuild() {
+	if [ -z "$KREL" ]; then
+		echo "no /boot/config-*: install linux-image-amd64"
+	elif [ ! -f "$KBUILD_DIR/Makefile" ]; then
+		echo "no $KBUILD_DIR: install linux-headers-$KREL"
+	elif ! command -v make >/dev/null || ! command -v gcc >/dev/null; then
+		echo "no make or gcc"
+	fi
+}
+
+# Why the VM tests cannot run here, or nothing when they can.
+km_why_no_vm() {
+	local why
+	why=$(km_why_no_kbuild)
+	if [ -n "$why" ]; then
+		echo "$why"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "no qemu-system-x86_64: install qemu-system-x86"
+	elif [ ! -x /bin/busybox ]; then
+		echo "no /bin/busybox: install busybox-static"
+	elif ! command -v cpio >/dev/null; then
+		echo "no cpio"
+	elif [ ! -f "/boot/vmlinuz-$KREL" ]; then
+		echo "no /boot/vmlinuz-$KREL: install linux-image-$KREL"
+	elif [ ! -f "$(dirname "$KMEND")/kmend-static" ] && [ -z "${KMEND_STATIC:-}" ]; then
+		echo "no static kmend next to $KMEND: run 'make static'"
+	fi
+}
+
+# km_build_modules DIR: Kbuild's out-of-tree build of DIR's Kbuild file.
+km_build_modules() {
+	make -C "$KBUILD_DIR" M="$1" modules >"$1/build.log" 2>&1 || {
+		cat "$1/build.log"; return 1; }
+}
+
+# km_extract_sample DIR: the kernel's own samples/livepatch/livepatch-sample.c
+# from the linux-source tarball (about 8 s: xz reads the whole tarball).
+km_extract_sample() {
+	local dir=$1 tmp
+	tmp=$(mktemp -d "$dir/src.XXXXXX")
+	tar -xJf "$KSOURCE_TARBALL" -C "$tmp" --wildcards \
+		'*/samples/livepatch/livepatch-sample.c'
+	find "$tmp" -name livepatch-sample.c -exec cp {} "$dir/" \;
+	rm -rf "$tmp"
+	[ -f "$dir/livepatch-sample.c" ]
+}
+
+# km_write_version_patch DIR NAME OLD_FUNC: a livepatch module NAME.c that
+# replaces OLD_FUNC (a seq_file show function, version_proc_show normally)
+# with one printing "kmend test: version patched", and carries the modinfo
+# keys kmend writes.
+km_write_version_patch() {
+	local dir=$1 name=$2 func=$3
+	cat >"$dir/$name.c" <<EOF
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/kernel.h>
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+
+static int kmend_version_proc_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, "kmend test: version patched\n");
+	return 0;
+}
+
+static struct klp_func funcs[] = {
+	{ .old_name = "$func", .new_func = kmend_version_proc_show, },
+	{ }
+};
+
+static struct klp_object objs[] = {
+	{ .funcs = funcs, },	/* NULL name: vmlinux */
+	{ }
+};
+
+static struct klp_patch patch = {
+	.mod = THIS_MODULE,
+	.objs = objs,
+};
+
+static int __init kmend_patch_init(void)
+{
+	return klp_enable_patch(&patch);
+}
+
+static void __exit kmend_patch_exit(void)
+{
+}
+
+module_init(kmend_patch_init);
+module_exit(kmend_patch_exit);
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
+MODULE_INFO(kmend_kernel, "$KREL");
+MODULE_INFO(kmend_func, "vmlinux:$func,0");
+MODULE_INFO(kmend_patch, "version.diff");
+MODULE_INFO(kmend_patch, "version-2.diff");
+MODULE_INFO(kmend_version, "0.1");
+EOF
+}
+
+# km_write_plain_module DIR NAME: an ordinary module, no livepatch.
+km_write_plain_module() {
+	cat >"$1/$2.c" <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+
+static int __init plain_init(void)
+{
+	return 0;
+}
+
+module_init(plain_init);
+MODULE_LICENSE("GPL");
+EOF
+}
