@@ -65,7 +65,7 @@ int cmd_diff(struct km_cli *cli, int argc, char **argv)
 		return KM_EXIT_NOCHANGE;
 	}
 	if (!ret && out)
-		ret = km_emit_object(&d, &res, out);
+		ret = km_emit_object(&d, &res, KM_NEW_FUNC_PREFIX, out);
 	if (!ret)
 		print_functions(&d);
 	km_diff_release(&d);

@@ -11,6 +11,7 @@
 struct emitter {
 	struct km_diff *d;
 	const struct km_resolver *res;
+	const char *alias_prefix;
 	struct kelf_out *o;
 	struct kelf_out_sec **out_sec;	/* by patched section index */
 	struct kelf_out_sym **out_secsym;
@@ -242,7 +243,7 @@ static int name_new_code(struct emitter *em)
 
 		if (!f->replaces)
 			continue;
-		f->alias = km_strfmt(KM_NEW_FUNC_PREFIX "%zu", n++);
+		f->alias = km_strfmt("%s%zu", em->alias_prefix, n++);
 		if (!f->alias)
 			return -ENOMEM;
 		alias = kelf_out_add_symbol(em->o, f->alias, STB_GLOBAL, STT_FUNC,
@@ -501,9 +502,9 @@ static int copy_all_relocations(struct emitter *em)
 }
 
 int km_emit_object(struct km_diff *d, const struct km_resolver *res,
-		   const char *path)
+		   const char *alias_prefix, const char *path)
 {
-	struct emitter em = { .d = d, .res = res };
+	struct emitter em = { .d = d, .res = res, .alias_prefix = alias_prefix };
 	size_t n = d->patched->nr_secs;
 	int ret;
 

@@ -35,10 +35,11 @@ int km_resolve_from_object(void *data, const struct kelf_sym *sym,
 
 /*
  * Writes the patch object of a successful km_diff_objects() to path and
- * names the new code of each replaced function (d->funcs[i].alias).
- * -KM_EUNPATCHABLE when something the functions need cannot be carried.
+ * names the new code of each replaced function (d->funcs[i].alias:
+ * alias_prefix followed by a number).  -KM_EUNPATCHABLE when something the
+ * functions need cannot be carried.
  */
 int km_emit_object(struct km_diff *d, const struct km_resolver *res,
-		   const char *path);
+		   const char *alias_prefix, const char *path);
 
 #endif

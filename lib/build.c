@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "diff.h"
+#include "emit.h"
+#include "kmod.h"
+#include "ksym.h"
+#include "ktree.h"
+#include "patch.h"
+#include "util.h"
+
+/* One translation unit the patches touch. */
+struct unit {
+	char *source;		/* fs/proc/cmdline.c */
+	char *object;		/* fs/proc/cmdline.o */
+	char *orig;		/* WORK/orig-N.o */
+	char *patched;		/* WORK/patched-N.o */
+	char *output;		/* WORK/patch-N.o, when it has changes */
+};
+
+struct build {
+	struct km_ctx *ctx;
+	const struct km_build_opts *opts;
+	struct km_target target;
+	struct km_patch *patches;
+	size_t nr_patches;
+	struct unit *units;
+	size_t nr_units;
+	struct km_ksyms ksyms;
+	bool have_ksyms;
+	struct km_tree tree;
+	bool have_tree;
+	struct km_scratch scratch;
+	bool have_scratch;
+	char *work;
+	char *name;
+	char *output;
+	struct km_kmod_func *funcs;
+	size_t nr_funcs;
+	int refused;
+};
+
+static void step_done(struct build *b, const char *what, double t0)
+{
+	km_info(b->ctx, "  %-46s %5.1f s", what, km_now() - t0);
+}
+
+static int read_patches(struct build *b)
+{
+	size_t i;
+	int ret;
+
+	b->patches = calloc(b->opts->nr_patches, sizeof(*b->patches));
+	if (!b->patches)
+		return -ENOMEM;
+	for (i = 0; i < b->opts->nr_patches; i++) {
+		ret = km_patch_read(b->ctx, b->opts->patches[i], &b->patches[i]);
+		if (ret)
+			return ret;
+		b->nr_patches++;
+	}
+	return 0;
+}
+
+static bool has_unit(const struct build *b, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (!strcmp(b->units[i].source, source))
+			return true;
+	return false;
+}
+
+/* What the first version carries: changes to existing .c files. */
+static int check_file(struct build *b, const struct km_patch *p,
+		      const struct km_patch_file *f)
+{
+	const char *why = NULL;
+
+	if (f->flags & KM_PATCH_NEW)
+		why = "it creates the file";
+	else if (f->flags & KM_PATCH_DELETED)
+		why = "it deletes the file";
+	else if (f->flags & (KM_PATCH_RENAMED | KM_PATCH_COPIED))
+		why = "it renames or copies the file";
+	else if (f->flags & KM_PATCH_NOT_C)
+		why = km_ends_with(f->path, ".h") ?
+		      "changes to headers are not supported yet" :
+		      "only changes to .c files are supported";
+	if (!why)
+		return 0;
+	km_err(b->ctx, "cannot live patch '%s': %s: %s", p->path, f->path, why);
+	b->refused++;
+	return 0;
+}
+
+static int add_unit(struct build *b, const char *source)
+{
+	struct unit *u;
+	void *n;
+
+	if (has_unit(b, source))
+		return 0;
+	n = realloc(b->units, (b->nr_units + 1) * sizeof(*b->units));
+	if (!n)
+		return -ENOMEM;
+	b->units = n;
+	u = &b->units[b->nr_units];
+	memset(u, 0, sizeof(*u));
+	u->source = strdup(source);
+	u->object = km_object_of_source(source);
+	u->orig = km_strfmt("%s/orig-%zu.o", b->work, b->nr_units);
+	u->patched = km_strfmt("%s/patched-%zu.o", b->work, b->nr_units);
+	b->nr_units++;
+	if (!u->source || !u->object || !u->orig || !u->patched)
+		return -ENOMEM;
+	return 0;
+}
+
+static int collect_units(struct build *b)
+{
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < b->nr_patches; i++) {
+		const struct km_patch *p = &b->patches[i];
+
+		for (j = 0; j < p->nr_files; j++) {
+			ret = check_file(b, p, &p->files[j]);
+			if (!ret && !(b->patches[i].files[j].flags &
+				      (KM_PATCH_NOT_C | KM_PATCH_NEW | KM_PATCH_DELETED)))
+				ret = add_unit(b, p->files[j].path);
+			if (ret)
+				return ret;
+		}
+	}
+	if (b->refused)
+		return -KM_EUNPATCHABLE;
+	if (!b->nr_units) {
+		km_err(b->ctx, "the patches change no .c file");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char **unit_objects(const struct build *b)
+{
+	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
+	size_t i;
+
+	for (i = 0; objs && i < b->nr_units; i++)
+		objs[i] = b->units[i].object;
+	return objs;
+}
+
+static int copy_out_objects(struct build *b, bool patched)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
+		char *src = km_scratch_object_path(&b->scratch, u->object);
+
+		if (!src)
+			return -ENOMEM;
+		ret = km_copy_file(src, patched ? u->patched : u->orig);
+		if (ret)
+			km_err(b->ctx, "cannot copy '%s': %s", src, strerror(-ret));
+		free(src);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int check_not_modules(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_units; i++) {
+		if (!km_scratch_object_is_module(&b->scratch, b->units[i].object))
+			continue;
+		km_err(b->ctx, "cannot live patch %s: it is built as a loadable "
+		       "module in %s's configuration, and kmend patches vmlinux "
+		       "only for now", b->units[i].source, b->target.krel);
+		b->refused++;
+	}
+	return b->refused ? -KM_EUNPATCHABLE : 0;
+}
+
+static int compile_units(struct build *b, bool patched)
+{
+	const char **objs = unit_objects(b);
+	double t0 = km_now();
+	int ret;
+
+	if (!objs)
+		return -ENOMEM;
+	ret = km_scratch_compile(b->ctx, &b->scratch, objs);
+	free(objs);
+	if (!ret && !patched)
+		ret = check_not_modules(b);
+	if (!ret)
+		ret = copy_out_objects(b, patched);
+	if (!ret)
+		step_done(b, patched ? "compiling the patched files" :
+				       "compiling the pristine files", t0);
+	return ret;
+}
+
+static int apply_patches(struct build *b)
+{
+	double t0 = km_now();
+	int ret = km_patch_apply_all(b->ctx, b->patches, b->nr_patches,
+				     b->scratch.src);
+
+	if (!ret)
+		step_done(b, "applying the patches", t0);
+	return ret;
+}
+
+static int add_func(struct build *b, const struct km_diff_func *f,
+		    const char *file)
+{
+	struct km_kmod_func *kf;
+	void *n = realloc(b->funcs, (b->nr_funcs + 1) * sizeof(*b->funcs));
+	int ret;
+
+	if (!n)
+		return -ENOMEM;
+	b->funcs = n;
+	kf = &b->funcs[b->nr_funcs];
+	memset(kf, 0, sizeof(*kf));
+	ret = km_ksyms_sympos(b->ctx, &b->ksyms, file, f->orig, &kf->sympos);
+	if (ret)
+		return ret;
+	kf->old_name = strdup(f->orig->name);
+	kf->new_name = strdup(f->alias);
+	b->nr_funcs++;
+	return kf->old_name && kf->new_name ? 0 : -ENOMEM;
+}
+
+static void report_functions(struct build *b, const struct unit *u,
+			     const struct km_diff *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_funcs; i++)
+		km_info(b->ctx, "    %-8s %s (%s)", km_status_name(d->funcs[i].status),
+			d->funcs[i].sym->name, u->source);
+}
+
+/* Diffs one unit and writes its patch object; 1 when nothing changed. */
+static int diff_unit(struct build *b, size_t index)
+{
+	struct unit *u = &b->units[index];
+	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object };
+	struct km_resolver res = { km_ksyms_resolve, &kr };
+	struct km_diff d;
+	char prefix[64];
+	size_t i;
+	int ret;
+
+	ret = km_diff_open(b->ctx, &d, u->orig, u->patched);
+	if (ret)
+		return ret;
+	kr.file = km_object_source_file(d.orig);
+	ret = km_diff_objects(&d);
+	if (ret == KM_DIFF_NOCHANGE)
+		km_info(b->ctx, "    no functional change in %s", u->source);
+	if (ret)
+		goto out;
+	report_functions(b, u, &d);
+	u->output = km_strfmt("%s/patch-%zu.o", b->work, index);
+	snprintf(prefix, sizeof(prefix), KM_NEW_FUNC_PREFIX "%zu_", index);
+	ret = u->output ? km_emit_object(&d, &res, prefix, u->output) : -ENOMEM;
+	for (i = 0; !ret && i < d.nr_funcs; i++)
+		if (d.funcs[i].replaces)
+			ret = add_func(b, &d.funcs[i], kr.file);
+out:
+	km_diff_release(&d);
+	return ret;
+}
+
+static int diff_units(struct build *b)
+{
+	double t0 = km_now();
+	size_t i;
+	int ret, refused = 0;
+
+	for (i = 0; i < b->nr_units; i++) {
+		ret = diff_unit(b, i);
+		if (ret == -KM_EUNPATCHABLE)
+			refused++;
+		else if (ret < 0)
+			return ret;
+	}
+	if (refused)
+		return -KM_EUNPATCHABLE;
+	if (!b->nr_funcs) {
+		km_info(b->ctx, "no functional change: nothing to live patch");
+		return KM_BUILD_NOCHANGE;
+	}
+	step_done(b, "comparing the objects", t0);
+	return 0;
+}
+
+static int link_module(struct build *b)
+{
+	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
+	struct km_kmod m = { 0 };
+	char *kdir = km_strfmt("%s/module", b->work);
+	double t0 = km_now();
+	size_t i;
+	int ret;
+
+	ret = objs && kdir ? km_mkdir_p(kdir, 0755) : -ENOMEM;
+	for (i = 0; !ret && i < b->nr_units; i++)
+		if (b->units[i].output)
+			objs[m.nr_objects++] = b->units[i].output;
+	m.name = b->name;
+	m.krel = b->target.krel;
+	m.headers = b->target.headers;
+	m.objects = objs;
+	m.funcs = b->funcs;
+	m.nr_funcs = b->nr_funcs;
+	m.patches = b->opts->patches;
+	m.nr_patches = b->opts->nr_patches;
+	if (!ret)
+		ret = km_kmod_build(b->ctx, &m, kdir, b->output);
+	if (!ret)
+		step_done(b, "linking the module with Kbuild", t0);
+	free(objs);
+	free(kdir);
+	return ret;
+}
+
+static int load_symbols(struct build *b)
+{
+	double t0 = km_now();
+	int ret = km_ksyms_load(b->ctx, b->target.vmlinux, b->target.symvers,
+				&b->ksyms);
+
+	if (ret)
+		return ret;
+	b->have_ksyms = true;
+	step_done(b, "reading the kernel's symbols", t0);
+	return 0;
+}
+
+static int prepare_tree(struct build *b)
+{
+	double t0 = km_now();
+	int ret = km_tree_prepare(b->ctx, &b->target, &b->tree);
+
+	if (ret)
+		return ret;
+	b->have_tree = true;
+	step_done(b, "the prepared source tree", t0);
+	return 0;
+}
+
+static int create_scratch(struct build *b)
+{
+	char **paths = km_patch_touched_paths(b->patches, b->nr_patches);
+	int ret;
+
+	if (!paths)
+		return -errno;
+	ret = km_scratch_create(b->ctx, &b->tree, (const char *const *)paths,
+				&b->scratch);
+	km_patch_paths_free(paths);
+	if (ret)
+		return ret;
+	b->have_scratch = true;
+	b->scratch.keep = b->opts->keep;
+	return 0;
+}
+
+static int setup(struct build *b)
+{
+	int ret;
+
+	ret = km_target_find(b->ctx, &b->opts->target, &b->target);
+	if (ret)
+		return ret;
+	ret = km_target_require(b->ctx, &b->target, KM_NEED_BUILD);
+	if (ret)
+		return ret;
+	b->name = b->opts->name ? strdup(b->opts->name) :
+		  km_kmod_default_name(b->opts->patches[0]);
+	if (!b->name)
+		return -ENOMEM;
+	if (!km_kmod_is_valid_name(b->name)) {
+		km_err(b->ctx, "'%s' is not a valid module name: use letters, "
+		       "digits and '_' (55 at most)", b->name);
+		return -EINVAL;
+	}
+	b->output = b->opts->output ? strdup(b->opts->output) :
+		    km_strfmt("%s.ko", b->name);
+	b->work = km_make_tempdir("kmend-build");
+	if (!b->output || !b->work)
+		return -errno ? -errno : -ENOMEM;
+	km_info(b->ctx, "building live patch '%s' for %s", b->name,
+		b->target.krel);
+	return 0;
+}
+
+static void cleanup(struct build *b)
+{
+	size_t i;
+
+	if (b->have_scratch)
+		km_scratch_release(b->ctx, &b->scratch);
+	if (b->have_tree)
+		km_tree_release(&b->tree);
+	if (b->have_ksyms)
+		km_ksyms_release(&b->ksyms);
+	for (i = 0; i < b->nr_patches; i++)
+		km_patch_release(&b->patches[i]);
+	free(b->patches);
+	for (i = 0; i < b->nr_units; i++) {
+		free(b->units[i].source);
+		free(b->units[i].object);
+		free(b->units[i].orig);
+		free(b->units[i].patched);
+		free(b->units[i].output);
+	}
+	free(b->units);
+	for (i = 0; i < b->nr_funcs; i++) {
+		free(b->funcs[i].old_name);
+		free(b->funcs[i].new_name);
+	}
+	free(b->funcs);
+	if (b->work && b->opts->keep)
+		km_info(b->ctx, "work files kept in %s", b->work);
+	else if (b->work)
+		km_rm_rf(b->work);
+	free(b->work);
+	free(b->name);
+	free(b->output);
+	km_target_release(&b->target);
+}
+
+int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
+{
+	struct build b = { .ctx = ctx, .opts = opts };
+	double t0 = km_now();
+	int ret;
+
+	ret = setup(&b);
+	if (!ret)
+		ret = read_patches(&b);
+	if (!ret)
+		ret = collect_units(&b);
+	if (!ret)
+		ret = load_symbols(&b);
+	if (!ret)
+		ret = prepare_tree(&b);
+	if (!ret)
+		ret = create_scratch(&b);
+	if (!ret)
+		ret = compile_units(&b, false);
+	if (!ret)
+		ret = apply_patches(&b);
+	if (!ret)
+		ret = compile_units(&b, true);
+	if (!ret)
+		ret = diff_units(&b);
+	if (!ret)
+		ret = link_module(&b);
+	if (!ret)
+		km_info(ctx, "wrote %s (%zu function%s replaced) in %.1f s",
+			b.output, b.nr_funcs, b.nr_funcs == 1 ? "" : "s",
+			km_now() - t0);
+	cleanup(&b);
+	return ret;
+}

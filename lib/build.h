@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kmend build: from diffs to a livepatch module, step by step. */
+#ifndef KMEND_BUILD_H
+#define KMEND_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kmend.h"
+#include "target.h"
+
+struct km_build_opts {
+	struct km_target_opts target;
+	const char *name;	/* -n; NULL: from the first patch's file name */
+	const char *output;	/* -o; NULL: NAME.ko in the current directory */
+	const char *const *patches;
+	size_t nr_patches;
+	bool keep;		/* keep the scratch and work directories */
+};
+
+/*
+ * 0: the module is written; KM_BUILD_NOCHANGE: the patches change nothing
+ * a live patch would carry; -KM_EUNPATCHABLE: refused, with reasons
+ * logged; another negative errno on failure.  Nothing is left behind on
+ * failure: no output file, the cache as it was.
+ */
+#define KM_BUILD_NOCHANGE 1
+int km_build(struct km_ctx *ctx, const struct km_build_opts *opts);
+
+#endif

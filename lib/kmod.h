@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The livepatch module: a generated klp_patch naming each replaced
+ * function, linked by Kbuild against the target's headers together with
+ * the patch objects, then given its livepatch relocations.
+ */
+#ifndef KMEND_KMOD_H
+#define KMEND_KMOD_H
+
+#include <stddef.h>
+
+#include "kmend.h"
+
+struct km_kmod_func {
+	char *old_name;		/* the kernel's function */
+	unsigned long sympos;	/* its kallsyms position, 0 when unique */
+	char *new_name;		/* global name of the new code */
+};
+
+struct km_kmod {
+	const char *name;	/* module and patch name: [A-Za-z0-9_]+ */
+	const char *krel;
+	const char *headers;	/* /lib/modules/KREL/build */
+	const char *const *objects;	/* patch objects, to link */
+	size_t nr_objects;
+	const struct km_kmod_func *funcs;	/* all in vmlinux for now */
+	size_t nr_funcs;
+	const char *const *patches;	/* the diffs, for modinfo */
+	size_t nr_patches;
+};
+
+/* A module name from a file name: "fix-1.patch" -> "kmend_fix_1". */
+char *km_kmod_default_name(const char *patch_path);
+bool km_kmod_is_valid_name(const char *name);
+
+/* Writes the module's source into workdir, links it, writes out_ko. */
+int km_kmod_build(struct km_ctx *ctx, const struct km_kmod *m,
+		  const char *workdir, const char *out_ko);
+
+#endif
