@@ -642,13 +642,37 @@ static int parse_marker(struct vm_run *r, const char *line)
 	return 1;
 }
 
+/*
+ * The firmware clears the screen with escape sequences; drop them and any
+ * other control character, so the console log reads as plain text.
+ */
+static void strip_terminal_codes(char *line)
+{
+	char *in = line, *out = line;
+
+	while (*in) {
+		if (*in == '\033' && in[1] == '[') {
+			in += 2;
+			while (*in && !isalpha((unsigned char)*in))
+				in++;
+			if (*in)
+				in++;
+		} else if (*in == '\033') {
+			in += in[1] ? 2 : 1;
+		} else if ((unsigned char)*in < 0x20 && *in != '\t') {
+			in++;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+}
+
 static int handle_line(struct vm_run *r, char *line)
 {
-	size_t n = strlen(line);
 	int ret;
 
-	while (n && (line[n - 1] == '\r' || line[n - 1] == '\n'))
-		line[--n] = '\0';
+	strip_terminal_codes(line);
 	ret = km_buf_addf(&r->console, "%s\n", line);
 	if (!ret && r->saw_begin)
 		ret = km_buf_addf(&r->after_begin, "%s\n", line);
