@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -261,7 +262,8 @@ static int make_work_dir(struct vm_run *r)
 			       r->opts->keep_dir, ERRSTR(ret));
 			return ret;
 		}
-		r->dir = strdup(r->opts->keep_dir);
+		/* Absolute: cpio runs in the tree, QEMU wherever we are. */
+		r->dir = realpath(r->opts->keep_dir, NULL);
 	} else {
 		r->dir = km_make_tempdir("kmend-test");
 		if (!r->dir) {
