@@ -338,10 +338,67 @@ out:
 	free(file);
 }
 
-int main(void)
+/* ---- driver for tests/cli/t1500-patch.sh ------------------------------- */
+
+static void log_to_stderr(void *data, enum km_level level, const char *msg)
+{
+	fprintf(stderr, "%s%s\n", level == KM_ERROR ? "error: " : "", msg);
+}
+
+static void print_patch(const struct km_patch *p)
+{
+	static const char *const names[] = {
+		"new", "deleted", "renamed", "copied", "not-c",
+	};
+	size_t i, b;
+
+	printf("strip %d\n", p->strip);
+	for (i = 0; i < p->nr_files; i++) {
+		printf("%s hunks=%u", p->files[i].path, p->files[i].hunks);
+		for (b = 0; b < 5; b++) {
+			if (p->files[i].flags & (1u << b))
+				printf(" %s", names[b]);
+		}
+		printf("\n");
+	}
+}
+
+/* test-patch --read PATCH | --apply DIR PATCH... */
+static int run_driver(int argc, char **argv)
+{
+	bool apply = !strcmp(argv[0], "--apply");
+	int first = apply ? 2 : 1, i, ret = 0, n = 0;
+	struct km_patch *patches;
+	struct km_ctx ctx;
+
+	if (argc <= first || (!apply && strcmp(argv[0], "--read"))) {
+		fprintf(stderr, "usage: test-patch --read PATCH... | "
+			"--apply DIR PATCH...\n");
+		return 1;
+	}
+	km_ctx_init(&ctx, log_to_stderr, NULL);
+	patches = calloc((size_t)argc, sizeof(*patches));
+	for (i = first; patches && !ret && i < argc; i++) {
+		ret = km_patch_read(&ctx, argv[i], &patches[n]);
+		if (!ret && !apply)
+			print_patch(&patches[n]);
+		n += !ret;
+	}
+	if (!ret && apply)
+		ret = km_patch_apply_all(&ctx, patches, (size_t)n, argv[1]);
+	for (i = 0; i < n; i++)
+		km_patch_release(&patches[i]);
+	free(patches);
+	return ret || !patches ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct suite s = { 0 };
 	struct km_ctx ctx;
+
+	if (argc > 1)
+		return run_driver(argc - 1, argv + 1);
 
 	km_ctx_init(&ctx, capture_log, &s);
 	s.dir = km_make_tempdir("kmend-test-patch");

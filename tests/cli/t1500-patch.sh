@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# lib/patch on real diffs made by git and diff -u, and a fix that does not
+# apply (through the tree driver build/tests/unit/test-ktree and test-patch).
+. "$(dirname "$0")/../lib.sh"
+
+PATCH_UNIT=$SRC_DIR/build/tests/unit/test-patch
+
+test_expect_success 'the patch unit tests pass' '
+	"$PATCH_UNIT" >out &&
+	test_grep "^RESULT [0-9]+ 0 0$" out
+'
+
+# A small tree shaped like the kernel's, as git and diff -u see it.
+make_tree() {
+	mkdir -p "$1/fs/proc" "$1/include/linux"
+	printf '%s\n' '#include <linux/fs.h>' '' \
+		'static int cmdline_proc_show(void)' '{' \
+		'	seq_puts(m, saved_command_line);' '	return 0;' '}' \
+		>"$1/fs/proc/cmdline.c"
+	printf '%s\n' '#define X 1' >"$1/include/linux/x.h"
+}
+
+test_expect_success 'git diff: files, flags and hunks of a real git patch' '
+	make_tree repo && cd repo && git init -q . &&
+	git add . && git -c user.name=t -c user.email=t@t commit -qm base &&
+	sed -i "s/return 0;/return 1;/" fs/proc/cmdline.c &&
+	echo "#define Y 2" >include/linux/y.h && git add -N include/linux/y.h &&
+	git rm -q include/linux/x.h &&
+	git diff HEAD >../git.patch && cd .. &&
+	cat >expect <<-\EOF2 &&
+	strip 1
+	fs/proc/cmdline.c hunks=1
+	include/linux/x.h hunks=1 deleted not-c
+	include/linux/y.h hunks=1 new not-c
+	EOF2
+	"$PATCH_UNIT" --read git.patch >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'diff -u: a plain diff between two trees (-p1)' '
+	make_tree a && cp -r a b &&
+	sed -i "s/return 0;/return 1;/" b/fs/proc/cmdline.c &&
+	{ diff -ur a b >plain.patch || test $? = 1; } &&
+	printf "strip 1\nfs/proc/cmdline.c hunks=1\n" >expect &&
+	"$PATCH_UNIT" --read plain.patch >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'diff -u from the top of the tree (-p0)' '
+	make_tree p0 && cd p0 &&
+	cp fs/proc/cmdline.c fs/proc/cmdline.c.orig &&
+	sed -i "s/return 0;/return 1;/" fs/proc/cmdline.c &&
+	{ diff -u fs/proc/cmdline.c.orig fs/proc/cmdline.c >../p0.patch || test $? = 1; } &&
+	cd .. &&
+	printf "strip 0\nfs/proc/cmdline.c hunks=1\n" >expect &&
+	"$PATCH_UNIT" --read p0.patch >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'not a diff: the error names the file and says why' '
+	echo "hello" >notes.txt &&
+	test_expect_code 1 "$PATCH_UNIT" --read notes.txt 2>err &&
+	test_grep "'\''notes.txt'\'' is not a unified diff: no '\''--- '\'' / '\''\+\+\+ '\'' file headers" err
+'
+
+test_expect_success 'a missing patch file: cannot read' '
+	test_expect_code 1 "$PATCH_UNIT" --read nothere.patch 2>err &&
+	test_grep "cannot read '\''nothere.patch'\'': No such file" err
+'
+
+test_expect_success 'a binary git patch is refused' '
+	make_tree bin && cd bin && git init -q . &&
+	printf "\0\1\2" >fw.bin && git add . &&
+	git -c user.name=t -c user.email=t@t commit -qm base &&
+	printf "\3\0\4" >fw.bin && git diff --binary >../bin.patch && cd .. &&
+	test_expect_code 1 "$PATCH_UNIT" --read bin.patch 2>err &&
+	test_grep "binary file" err
+'
+
+test_expect_success 'a fix that does not apply: file and hunk named, tree unchanged' '
+	make_tree t && cp -r t t2 &&
+	sed -i -e "s/return 0;/return 1;/" -e "s/saved_command_line/x/" t2/fs/proc/cmdline.c &&
+	{ diff -ur t t2 >fix.patch || test $? = 1; } &&
+	sed -i "s/return 0;/return 5;/" t/fs/proc/cmdline.c &&
+	cp t/fs/proc/cmdline.c before.c &&
+	test_expect_code 1 "$PATCH_UNIT" --apply t fix.patch 2>err &&
+	test_grep "fs/proc/cmdline.c: hunk #1 of 1 does not apply" err &&
+	test_grep "does not match this kernel" err &&
+	test_cmp before.c t/fs/proc/cmdline.c
+'
+
+test_done
