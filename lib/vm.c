@@ -232,6 +232,12 @@ int km_vm_check_inputs(struct km_ctx *ctx, const struct km_vm_opts *o)
 	}
 	for (i = 0; i < o->nr_modules && !ret; i++)
 		ret = check_module(ctx, o->modules[i], o->krel);
+	if (!ret && access(o->image, R_OK)) {
+		ret = -errno;
+		km_err(ctx, "cannot read the kernel image '%s': %s (Debian "
+		       "makes it readable by root only: run as root)", o->image,
+		       ERRSTR(ret));
+	}
 	if (!ret && o->check)
 		ret = check_script(ctx, o->check);
 	if (!ret)
