@@ -1,0 +1,3 @@
+#!/bin/sh
+# Passes when the fix is live: /proc/cmdline ends with kmend.fixed=1.
+grep -q ' kmend.fixed=1$' /proc/cmdline

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The three example fixes of examples/, built by kmend build against the
+# Debian kernel's source and proven by kmend test in a VM booting that
+# kernel: a /proc show handler; a fix touching two .c files; new code that
+# calls a static function and reads a static table of vmlinux, through
+# livepatch relocations.  Each must change /proc while loaded and not after.
+# shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_DIR/vm/lib/modules.sh"
+
+EXAMPLES=$SRC_DIR/examples
+why=$(km_why_no_vm)
+[ -z "$why" ] && [ ! -f "/usr/lib/debug/boot/vmlinux-$KREL" ] &&
+	why="no debug vmlinux: run scripts/install-deps"
+[ -z "$why" ] && [ ! -f "$KSOURCE_TARBALL" ] &&
+	why="no $KSOURCE_TARBALL: install linux-source-$KSERIES"
+if [ -n "$why" ]; then
+	test_skip 'live patches built from the example fixes' "$why"
+	test_done
+	exit
+fi
+# One prepared tree for every test that needs it (tests/cli/t1500 too).
+export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
+
+build_example() {
+	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" -n "$2" \
+		-o "$2.ko" "$EXAMPLES/$1/fix.patch" >"$1.out" 2>"$1.err" ||
+		{ cat "$1.err"; return 1; }
+}
+
+prove_example() {
+	"$KMEND" test -k "$KREL" --timeout 150 --check "$EXAMPLES/$1/check.sh" \
+		"$2.ko" >"$1.test" 2>"$1.testerr" ||
+		{ cat "$1.test" "$1.testerr"; return 1; }
+	test_grep "^PASS $2.ko: check fails before, passes while loaded, fails after unload$" "$1.test"
+}
+
+test_expect_success 'a /proc show handler fix builds into a livepatch module' '
+	build_example cmdline kmend_cmdline &&
+	test_grep "^ +changed +cmdline_proc_show \(fs/proc/cmdline.c\)$" cmdline.err &&
+	test_grep "^wrote kmend_cmdline.ko \(1 function replaced\)" cmdline.err &&
+	modinfo kmend_cmdline.ko >modinfo &&
+	test_grep "^vermagic: +$KREL SMP" modinfo &&
+	test_grep "^livepatch: +Y$" modinfo &&
+	test_grep "^kmend_func: +vmlinux:cmdline_proc_show,0$" modinfo &&
+	readelf -SW kmend_cmdline.ko >sections &&
+	test_grep "\.klp\.rela\.vmlinux\.\.text\.cmdline_proc_show +RELA .* AIo " sections &&
+	readelf -sW kmend_cmdline.ko >syms &&
+	test_grep "NOTYPE +GLOBAL DEFAULT +OS \[0xff20\] \.klp\.sym\.vmlinux\.saved_command_line,0$" syms
+'
+
+test_expect_success 'the /proc/cmdline fix is live while loaded, gone after unload' '
+	prove_example cmdline kmend_cmdline &&
+	test_grep "^      vmlinux:cmdline_proc_show,1$" cmdline.test
+'
+
+test_expect_success 'a fix touching two .c files builds into one module' '
+	build_example two-files kmend_two_files &&
+	test_grep "changed +version_proc_show \(fs/proc/version.c\)$" two-files.err &&
+	test_grep "changed +loadavg_proc_show \(fs/proc/loadavg.c\)$" two-files.err &&
+	test_grep "\(2 functions replaced\)" two-files.err
+'
+
+test_expect_success 'both handlers of the two-file fix are live, and gone after' '
+	prove_example two-files kmend_two_files &&
+	test_grep "^      vmlinux:loadavg_proc_show,1$" two-files.test &&
+	test_grep "^      vmlinux:version_proc_show,1$" two-files.test
+'
+
+test_expect_success 'new code calling a static function and reading a static table' '
+	build_example static-refs kmend_static_refs &&
+	test_grep "changed +proc_tgid_stat \(fs/proc/array.c\)$" static-refs.err &&
+	readelf -rW kmend_static_refs.ko >relocs &&
+	test_grep "^Relocation section .\.klp\.rela\.vmlinux\.\.text\.proc_tgid_stat." relocs &&
+	test_grep "R_X86_64_PC32 +0+ \.klp\.sym\.vmlinux\.do_task_stat,0 - 4$" relocs &&
+	test_grep "\.klp\.sym\.vmlinux\.task_state_array,0 \+ 0$" relocs
+'
+
+test_expect_success 'the static references resolve in the kernel: fix live, then gone' '
+	prove_example static-refs kmend_static_refs
+'
+
+test_expect_success 'rebuilding with a warm cache reuses the prepared tree' '
+	build_example cmdline kmend_cmdline &&
+	test_grep -v "unpacking|preparing the tree" cmdline.err
+'
+
+test_done
