@@ -10,7 +10,8 @@
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
-MANDIR     ?= $(PREFIX)/share/doc/kmend
+LIBDIR     ?= $(PREFIX)/lib/kmend
+DOCDIR     ?= $(PREFIX)/share/doc/kmend
 CC         ?= gcc
 PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
@@ -20,7 +21,8 @@ ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libelf 2>/dev/null)
 ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libelf 2>/dev/null || echo -lelf)
 
 KM_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-              -Ilib -Icli $(ELF_CFLAGS) -MMD -MP
+              -Ilib -Icli $(ELF_CFLAGS) -MMD -MP \
+              -DKMEND_LIBDIR='"$(LIBDIR)"' 
 ifdef DEVELOPER
 KM_CFLAGS  += -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wpointer-arith -Wvla
@@ -86,10 +88,11 @@ demo:
 bench: all static
 	$(Q)scripts/bench
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+install: all static
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(O)/kmend $(DESTDIR)$(BINDIR)/kmend
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(MANDIR)/
+	install -m 0755 $(O)/kmend-static $(DESTDIR)$(LIBDIR)/kmend-static
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf $(O)

@@ -25,11 +25,13 @@ static const char test_usage[] =
 	"    -c, --check SCRIPT   must fail without the patch, pass with it\n"
 	"    -t, --timeout S      give the whole VM run S seconds (default 300)\n"
 	"        --keep DIR       keep the initramfs and console log in DIR\n"
+	"        --show-checks    print what the check printed at each step\n"
 	"    -h, --help           show this help";
 
 struct test_opts {
 	struct km_target_opts target;
 	struct km_vm_opts vm;
+	bool show_checks;
 };
 
 static bool parse_seconds(const char *s, double *out)
@@ -97,12 +99,38 @@ static void print_indented(const char *text, const char *indent)
 	}
 }
 
-static void print_module(const struct km_vm_module *m)
+static void print_check_outputs(const struct km_vm_module *m)
+{
+	static const struct {
+		enum km_vm_step step;
+		const char *when;
+	} checks[] = {
+		{ KM_VM_CHECK_BEFORE, "before loading" },
+		{ KM_VM_CHECK_LOADED, "while loaded" },
+		{ KM_VM_CHECK_AFTER, "after unloading" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		enum km_vm_step s = checks[i].step;
+
+		if (m->rc[s] < 0)
+			continue;
+		printf("  check %s (%s):\n", checks[i].when,
+		       m->rc[s] ? "fails" : "passes");
+		if (m->output[s] && *m->output[s])
+			print_indented(m->output[s], "    ");
+	}
+}
+
+static void print_module(const struct km_vm_module *m, bool show_checks)
 {
 	const char *mod = strrchr(m->path, '/') ? strrchr(m->path, '/') + 1 :
 						   m->path;
 
 	printf("%s %s: %s\n", m->passed ? "PASS" : "FAIL", mod, m->verdict);
+	if (show_checks)
+		print_check_outputs(m);
 	if (m->rc[KM_VM_LIST] >= 0 && m->output[KM_VM_LIST]) {
 		printf("  while loaded, 'kmend list' showed:\n");
 		print_indented(m->output[KM_VM_LIST], "    ");
@@ -134,12 +162,13 @@ static void print_console_tail(const char *console, int lines)
 	print_indented(p, "    ");
 }
 
-static int print_report(const struct km_vm_report *rep, const char *keep)
+static int print_report(const struct km_vm_report *rep, const char *keep,
+			bool show_checks)
 {
 	size_t i;
 
 	for (i = 0; i < rep->nr_modules; i++)
-		print_module(&rep->modules[i]);
+		print_module(&rep->modules[i], show_checks);
 	if (rep->problems) {
 		printf("FAIL kernel log: problems while testing:\n");
 		print_indented(rep->problems, "    ");
@@ -184,7 +213,7 @@ static int run_test(struct km_cli *cli, struct test_opts *o)
 		o->vm.check ? o->vm.check : " (load and unload only)");
 	ret = km_vm_test(&cli->ctx, &o->vm, &rep);
 	if (ret == 0 || ret == -ETIMEDOUT)
-		ret = print_report(&rep, o->vm.keep_dir);
+		ret = print_report(&rep, o->vm.keep_dir, o->show_checks);
 	else
 		ret = km_exit_code(ret);
 	km_vm_report_release(&rep);
@@ -200,6 +229,7 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 		{ "check", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keep", required_argument, NULL, 'K' },
+		{ "show-checks", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -222,6 +252,9 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 					  "number of seconds", optarg);
 				return cli_usage(cli, test_usage);
 			}
+			break;
+		case 'S':
+			o.show_checks = true;
 			break;
 		case 'K':
 			o.vm.keep_dir = optarg;
