@@ -130,6 +130,9 @@ static int copy_objects(struct driver *d, const struct km_scratch *scratch,
 				ret = km_copy_file(from, to);
 			if (!ret)
 				printf("%s %s\n", kind, to);
+			else
+				km_err(&d->ctx, "cannot copy '%s' to '%s': %s",
+				       from, to, strerror(-ret));
 		}
 		free(from);
 		free(to);
