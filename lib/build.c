@@ -271,6 +271,7 @@ static int diff_unit(struct build *b, size_t index)
 	ret = km_diff_open(b->ctx, &d, u->orig, u->patched);
 	if (ret)
 		return ret;
+	d.name = u->source;
 	kr.file = km_object_source_file(d.orig);
 	ret = km_diff_objects(&d);
 	if (ret == KM_DIFF_NOCHANGE)

@@ -41,6 +41,7 @@ int km_diff_open(struct km_ctx *ctx, struct km_diff *d, const char *orig,
 		d->orig = NULL;
 		return -err;
 	}
+	d->name = d->patched->path;
 	return 0;
 }
 
@@ -214,9 +215,7 @@ static struct target canonical_target(const struct kelf *e,
 		return t;
 	}
 	pos = r->addend + (t.pc_relative ? arch_pc_bias() : 0);
-	s = pos >= 0 ? kelf_symbol_at(e, r->sym->sec, (GElf_Addr)pos) : NULL;
-	if (!s && r->sym->sec->func)
-		s = r->sym->sec->func;
+	s = kelf_symbol_for(e, r->sym->sec, pos);
 	if (s) {
 		t.sym = s;
 		t.off = r->addend - (GElf_Sxword)s->sym.st_value;
@@ -384,7 +383,7 @@ static void compare_data(struct km_diff *d)
 		p->status = KELF_CHANGED;
 		refuse(d, "cannot live patch '%s': %s '%s' (section %s) changes "
 		       "its %s: a live patch cannot change data that the "
-		       "running kernel already holds", d->patched->path,
+		       "running kernel already holds", d->name,
 		       is_writable(p->sec) ? "variable" : "constant", p->name,
 		       p->sec->name,
 		       p->twin->sym.st_size != p->sym.st_size ?
@@ -404,13 +403,13 @@ static void check_function(struct km_diff *d, const struct kelf_sym *p)
 	if (p->sec->func != p) {
 		refuse(d, "cannot live patch '%s': function '%s' does not have "
 		       "a section of its own: compile with -ffunction-sections "
-		       "-fdata-sections", d->patched->path, p->name);
+		       "-fdata-sections", d->name, p->name);
 		return;
 	}
 	if (is_init_section(p->sec)) {
 		refuse(d, "cannot live patch '%s': function '%s' is %s code "
 		       "(section %s): it ran at boot and is gone; apply the "
-		       "fix with a reboot", d->patched->path, p->name,
+		       "fix with a reboot", d->name, p->name,
 		       km_starts_with(p->sec->name, ".exit.") ? "__exit" : "__init",
 		       p->sec->name);
 		return;
@@ -419,7 +418,7 @@ static void check_function(struct km_diff *d, const struct kelf_sym *p)
 	    !arch_has_fentry(p->sec, p->sym.st_value))
 		refuse(d, "cannot live patch '%s': function '%s' has no ftrace "
 		       "entry (__fentry__ call): it is notrace or not traceable, "
-		       "so livepatch cannot redirect it", d->patched->path,
+		       "so livepatch cannot redirect it", d->name,
 		       p->name);
 }
 

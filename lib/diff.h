@@ -19,6 +19,7 @@ struct km_diff_func {
 
 struct km_diff {
 	struct km_ctx *ctx;
+	const char *name;	/* for messages: the source file or the object */
 	struct kelf *orig, *patched;
 	struct km_diff_func *funcs;
 	size_t nr_funcs;

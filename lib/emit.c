@@ -43,7 +43,7 @@ int km_resolve_from_object(void *data, const struct kelf_sym *sym,
 
 static const char *patched_path(const struct emitter *em)
 {
-	return em->d->patched->path;
+	return em->d->name;
 }
 
 /* Copies a section of the patched object into the output, once. */
@@ -179,8 +179,7 @@ static int resolve_target(struct emitter *em, const struct kelf_rela *r,
 	if (kelf_is_string_section(sec))
 		return section_ref(em, sec, r->addend, t);
 	pos = r->addend + (arch_is_pc_relative(r->type) ? arch_pc_bias() : 0);
-	at = sec->func ? sec->func :
-	     pos >= 0 ? kelf_symbol_at(em->d->patched, sec, (GElf_Addr)pos) : NULL;
+	at = kelf_symbol_for(em->d->patched, sec, pos);
 	if (at)
 		return named_target(em, at, r->addend - (GElf_Sxword)at->sym.st_value,
 				    t, where);

@@ -271,6 +271,28 @@ struct kelf_sym *kelf_symbol_at(const struct kelf *e,
 	return NULL;
 }
 
+struct kelf_sym *kelf_symbol_for(const struct kelf *e,
+				 const struct kelf_sec *sec, GElf_Sxword offset)
+{
+	struct kelf_sym *s, *only = NULL;
+	size_t n = 0;
+
+	if (sec->func)
+		return sec->func;
+	if (offset >= 0) {
+		s = kelf_symbol_at(e, sec, (GElf_Addr)offset);
+		if (s)
+			return s;
+	}
+	for_each_sym(e, s) {
+		if (s->sec == sec && (s->type == STT_FUNC || s->type == STT_OBJECT)) {
+			only = s;
+			n++;
+		}
+	}
+	return n == 1 ? only : NULL;
+}
+
 struct kelf_rela *kelf_relas_in(const struct kelf_sec *sec, GElf_Addr start,
 				GElf_Addr end, size_t *count)
 {

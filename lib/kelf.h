@@ -84,6 +84,14 @@ struct kelf_sym *kelf_find_symbol(const struct kelf *e, const char *name);
 /* The FUNC/OBJECT symbol of sec that covers offset, or NULL. */
 struct kelf_sym *kelf_symbol_at(const struct kelf *e,
 				const struct kelf_sec *sec, GElf_Addr offset);
+/*
+ * The symbol a relocation against sec's section symbol means: the one
+ * covering offset, else the only FUNC/OBJECT of sec (with -fdata-sections a
+ * variable has its section to itself, and an x86 instruction's immediate
+ * after a PC-relative field moves the addend off it), else NULL.
+ */
+struct kelf_sym *kelf_symbol_for(const struct kelf *e,
+				 const struct kelf_sec *sec, GElf_Sxword offset);
 /* The relocations of sec whose offsets fall in [start, end). */
 struct kelf_rela *kelf_relas_in(const struct kelf_sec *sec, GElf_Addr start,
 				GElf_Addr end, size_t *count);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# kmend build on the real Debian kernel source: what it refuses, with which
+# reason and exit code, and that a failed build leaves no output and the
+# cached tree as it was.  Needs the kernel packages (scripts/install-deps);
+# no VM.
+# shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_DIR/vm/lib/modules.sh"
+
+why=$(km_why_no_kbuild)
+[ -z "$why" ] && [ ! -f "/usr/lib/debug/boot/vmlinux-$KREL" ] &&
+	why="no debug vmlinux: run scripts/install-deps"
+[ -z "$why" ] && [ ! -f "$KSOURCE_TARBALL" ] &&
+	why="no $KSOURCE_TARBALL: install linux-source-$KSERIES"
+if [ -n "$why" ]; then
+	test_skip 'kmend build refusals on the kernel source' "$why"
+	test_done
+	exit
+fi
+export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
+TREE=$KMEND_TEST_CACHE/$KREL/tree
+
+build() {
+	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" "$@"
+}
+
+# make_patch FILE SED-EXPRESSION OUT: a -p1 diff of the kernel's FILE
+make_patch() {
+	mkdir -p "a/$(dirname "$1")" "b/$(dirname "$1")" &&
+	cp "$TREE/$1" "a/$1" && sed "$2" "$TREE/$1" >"b/$1" &&
+	! cmp -s "a/$1" "b/$1" &&
+	{ diff -u "a/$1" "b/$1" >"$3" || test $? -eq 1; }
+}
+
+test_expect_success 'prepare the cached tree (reused when present)' '
+	build -o warm.ko "$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+	test -f warm.ko && test -d "$TREE/obj"
+'
+
+test_expect_success 'a changed initial value of a variable is refused (exit 2)' '
+	make_patch fs/proc/kcore.c "s/^static int kcore_need_update = 1;/static int kcore_need_update = 0;/" data.patch &&
+	test_expect_code 2 build -o data.ko data.patch 2>err &&
+	test_grep "fs/proc/kcore.c.: variable .kcore_need_update. \(section [^)]*\) changes its initial value" err &&
+	test ! -e data.ko
+'
+
+test_expect_success 'a changed __init function is refused (exit 2)' '
+	make_patch fs/proc/version.c "s/proc_create_single(\"version\", 0,/proc_create_single(\"version\", 0444,/" init.patch &&
+	test_expect_code 2 build -o init.ko init.patch 2>err &&
+	test_grep "function .proc_version_init. is __init code \(section \.init\.text\)" err &&
+	test ! -e init.ko
+'
+
+test_expect_success 'a comment-only change is no functional change (exit 3)' '
+	make_patch fs/proc/cmdline.c "s/^static int cmdline_proc_show/\/* shown by cat \/proc\/cmdline *\/\nstatic int cmdline_proc_show/" comment.patch &&
+	test_expect_code 3 build -o comment.ko comment.patch 2>err &&
+	test_grep "no functional change in fs/proc/cmdline.c" err &&
+	test ! -e comment.ko
+'
+
+test_expect_success 'a header change is refused for now, naming the file' '
+	make_patch fs/proc/internal.h "s/^struct proc_dir_entry {/\/* x *\/\nstruct proc_dir_entry {/" header.patch &&
+	cat header.patch "$SRC_DIR/examples/cmdline/fix.patch" >both.patch &&
+	test_expect_code 2 build -o header.ko both.patch 2>err &&
+	test_grep "fs/proc/internal.h: changes to headers are not supported yet" err
+'
+
+test_expect_success 'a file built as a loadable module is refused for now' '
+	make_patch fs/fat/cache.c "1s/^/\/* kmend test *\/\n/" module.patch &&
+	test_expect_code 2 build -o module.ko module.patch 2>err &&
+	test_grep "cannot live patch fs/fat/cache.c: it is built as a loadable module" err
+'
+
+test_expect_success 'a patch that does not apply names the hunk; the cache is untouched' '
+	sum=$(md5sum <"$TREE/fs/proc/cmdline.c") &&
+	sed "s/seq_putc(m, .\\\\n.);/seq_putc(m, 0);/" "$SRC_DIR/examples/cmdline/fix.patch" >stale.patch &&
+	! cmp -s stale.patch "$SRC_DIR/examples/cmdline/fix.patch" &&
+	test_expect_code 1 build -o stale.ko stale.patch 2>err &&
+	test_grep "fs/proc/cmdline.c" err &&
+	test_grep "[Hh]unk #1" err &&
+	test ! -e stale.ko &&
+	test "$(md5sum <"$TREE/fs/proc/cmdline.c")" = "$sum" &&
+	test_grep -v "kmend" "$TREE/fs/proc/cmdline.c"
+'
+
+test_expect_success 'a file that is not a diff is a clear error' '
+	echo "hello" >notes.txt &&
+	test_expect_code 1 build notes.txt 2>err &&
+	test_grep "notes.txt.* is not a unified diff" err
+'
+
+test_expect_success 'an unknown kernel names the packages to install' '
+	test_expect_code 1 "$KMEND" build -k 9.9.9-99-amd64 "$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+	test_grep "kernel config not found: install linux-image-9.9.9-99-amd64" err &&
+	test_grep "vmlinux with symbols not found: install linux-image-9.9.9-99-amd64-dbg" err &&
+	test_grep "kernel headers not found: install linux-headers-9.9.9-99-amd64" err
+'
+
+test_expect_success 'a missing --vmlinux or source is named' '
+	test_expect_code 1 build --vmlinux /nonexistent/vmlinux "$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+	test_grep "vmlinux ./nonexistent/vmlinux. does not exist" err &&
+	test_expect_code 1 build -s /nonexistent/src "$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+	test_grep "kernel source ./nonexistent/src. does not exist" err
+'
+
+test_expect_success 'an invalid module name is refused before any work' '
+	test_expect_code 1 build -n "bad-name!" "$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+	test_grep ".bad-name!. is not a valid module name" err
+'
+
+test_expect_success 'a refused build leaves no scratch or work directory behind' '
+	mkdir tmp &&
+	TMPDIR=$PWD/tmp test_expect_code 2 build -o data.ko data.patch 2>err &&
+	test -z "$(ls -A tmp)" &&
+	TMPDIR=$PWD/tmp test_expect_code 1 build -o stale.ko stale.patch 2>err &&
+	test -z "$(ls -A tmp)"
+'
+
+test_done
