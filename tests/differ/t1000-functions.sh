@@ -70,6 +70,35 @@ test_expect_success 'the new code keeps its ftrace call site (__mcount_loc)' '
 	test_grep "R_X86_64_64 .* report \+ 0" relocs
 '
 
+test_expect_success 'a call to another function, same bytes, is a change' '
+	cat >call.c <<-C &&
+	int first(int x);
+	int second(int x);
+	int caller(int x) { return first(x) + 1; }
+	int bystander(int x) { return second(x) + 1; }
+	C
+	sed "s/return first(x) + 1/return second(x) + 1/" call.c >call-patched.c &&
+	compile_pair call &&
+	"$KMEND" diff call.o call-patched.o >out &&
+	printf "changed  caller\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'a string moved in the string table but unchanged is no change' '
+	cat >strs.c <<-C &&
+	int printf(const char *, ...);
+	void one(void) { printf("one\\n"); }
+	void two(void) { printf("two\\n"); }
+	C
+	sed "s/\"one\\\\n\"/\"one!\\\\n\"/" strs.c >strs-patched.c &&
+	grep -q "one!" strs-patched.c &&
+	gcc $DIFF_CFLAGS -fno-data-sections -c strs.c -o strs.o &&
+	gcc $DIFF_CFLAGS -fno-data-sections -c strs-patched.c -o strs-patched.o &&
+	"$KMEND" diff strs.o strs-patched.o >out &&
+	printf "changed  one\n" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'a changed initial value of a variable is refused' '
 	cp base.c data.c &&
 	sed "s/^int limit = 10;/int limit = 11;/" base.c >data-patched.c &&
