@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Two kmends preparing the same empty cache at once: one prepares, the other
+# waits, both succeed, one tree.  What an interrupted prepare leaves behind
+# (a temporary directory, a tree without its stamp) is removed first.
+# A cold prepare of the real source: about a minute.
+. "$(dirname "$0")/../lib.sh"
+
+DRIVER=$SRC_DIR/build/tests/unit/test-ktree
+KREL=$(uname -r)
+[ -f "/boot/config-$KREL" ] || KREL=$(ls /boot/config-* 2>/dev/null | sed 's|/boot/config-||' | sort -V | tail -n 1)
+SERIES=$(echo "$KREL" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+
+if [ -z "$KREL" ] || [ ! -f "/usr/src/linux-source-$SERIES.tar.xz" ]; then
+	test_skip 'two concurrent prepares of an empty cache' \
+		'no linux-image and linux-source: run scripts/install-deps'
+	test_done
+	exit
+fi
+
+test_expect_success 'two concurrent prepares: both succeed, one prepares, one waits' '
+	mkdir -p cache/$KREL/tmp.stale cache/$KREL/tree/half &&
+	echo junk >cache/$KREL/tmp.stale/junk &&
+	{ "$DRIVER" prepare "$PWD/cache" "$KREL" >one.out 2>one.err & }
+	one=$!
+	sleep 0.2
+	{ "$DRIVER" prepare "$PWD/cache" "$KREL" >two.out 2>two.err & }
+	two=$!
+	rc1=0 && wait $one || rc1=$?
+	rc2=0 && wait $two || rc2=$?
+	cat one.err two.err &&
+	test $rc1 = 0 && test $rc2 = 0 &&
+	test "$(cat one.err two.err | grep -c "^unpacking ")" = 1 &&
+	test "$(cat one.err two.err | grep -c "^waiting for another kmend to prepare")" = 1 &&
+	test_cmp one.out two.out
+'
+
+test_expect_success 'one tree, stamped; the leftovers are gone' '
+	ls cache/$KREL >entries &&
+	printf "lock\nstamp\ntree\n" >expect &&
+	test_cmp expect entries &&
+	! test -e cache/$KREL/tree/half &&
+	test -f cache/$KREL/tree/obj/include/generated/autoconf.h &&
+	test -x cache/$KREL/tree/obj/tools/objtool/objtool
+'
+
+test_done
+	exit
+fi
+
+test_expect_success 'two concurrent prepares: both succeed, one prepares, one waits' '
+	mkdir -p cache/$KREL/tmp.stale cache/$KREL/tree/half &&
+	echo junk >cache/$KREL/tmp.stale/junk &&
+	{ "$DRIVER" prepare "$PWD/cache" "$KREL" >one.out 2>one.err & }
+	one=$!
+	sleep 0.2
+	{ "$DRIVER" prepare "$PWD/cache" "$KREL" >two.out 2>two.err & }
+	two=$!
+	rc1=0 && wait $one || rc1=$?
+	rc2=0 && wait $two || rc2=$?
+	cat one.err two.err &&
+	test $rc1 = 0 && test $rc2 = 0 &&
+	test "$(cat one.err two.err | grep -c "^unpacking ")" = 1 &&
+	test "$(cat one.err two.err | grep -c "^waiting for another kmend to prepare")" = 1 &&
+	test_cmp one.out two.out
+'
+
+test_expect_success 'one tree, stamped; the leftovers are gone' '
+	ls cache/$KREL >entries &&
+	printf "lock\nstamp\ntree\n" >expect &&
+	test_cmp expect entries &&
+	! test -e cache/$KREL/tree/half &&
+	test -f cache/$KREL/tree/obj/include/generated/autoconf.h &&
+	test -x cache/$KREL/tree/obj/tools/objtool/objtool
+'
+
+test_expect_success 'a changed config makes the next prepare start again' '
+	cp "/boot/config-$KREL" config &&
+	echo "# changed" >>config &&
+	sed -i "s|^config .*|config /boot/config-$KREL 0000000000000000|" cache/$KREL/stamp &&
+	"$DRIVER" prepare "$PWD/cache" "$KREL" >three.out 2>three.err &&
+	test_grep "^unpacking " three.err &&
+	test_grep "^config /boot/config-$KREL [0-9a-f]{16}$" cache/$KREL/stamp &&
+	test_grep -v "0000000000000000" cache/$KREL/stamp
+'
+
+test_done
