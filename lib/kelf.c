@@ -172,7 +172,8 @@ static int index_object(struct km_ctx *ctx, struct kelf *e)
 	for_each_sec(e, s) {
 		if (ret)
 			break;
-		if (s->sh.sh_type == SHT_RELA)
+		/* livepatch relocations are the livepatch core's, not the base's */
+		if (s->sh.sh_type == SHT_RELA && !(s->sh.sh_flags & KELF_SHF_RELA_LIVEPATCH))
 			ret = read_relas(ctx, e, s);
 		else if (s->sh.sh_type == SHT_REL) {
 			km_err(ctx, "cannot read '%s': SHT_REL section %s: only "

@@ -20,6 +20,9 @@
 
 enum kelf_status { KELF_SAME, KELF_CHANGED, KELF_NEW };
 
+/* SHF_RELA_LIVEPATCH of include/uapi/linux/elf.h */
+#define KELF_SHF_RELA_LIVEPATCH 0x00100000
+
 struct kelf_sym;
 
 struct kelf_rela {
