@@ -37,6 +37,12 @@ static int copy_sections(struct converter *c)
 	struct kelf_sec *s;
 
 	for_each_sec(c->in, s) {
+		if (s->sh.sh_flags & SHF_RELA_LIVEPATCH) {
+			km_err(c->ctx, "'%s' has livepatch relocations already "
+			       "(%s): convert a module once, as Kbuild links it",
+			       c->in->path, s->name);
+			return -EINVAL;
+		}
 		if (is_table(c->in, s))
 			continue;
 		c->sec_map[s->index] = kelf_out_add_section(c->o, s->name, &s->sh,

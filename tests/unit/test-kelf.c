@@ -181,6 +181,9 @@ static void test_klp_convert(struct suite *s)
 	str = e ? kelf_find_section(e, ".rodata.str1.1") : NULL;
 	check(s, str && str->size == 3 && !strcmp((char *)str->data, "hi"),
 	      "other sections survive the rewrite as they were");
+	check(s, e && km_klp_convert(&s->ctx, out, in) == -EINVAL &&
+	      strstr(s->log.buf ? s->log.buf : "", "has livepatch relocations already"),
+	      "a module is converted once");
 	kelf_free(e);
 	free(in);
 	free(out);
