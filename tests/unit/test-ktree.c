@@ -4,7 +4,7 @@
  * without arguments, by tests/run), and a driver for the shell tests
  * tests/cli/t15xx-*.sh, which need the real kernel tree:
  *
- *   test-ktree [-v] prepare CACHE_ROOT [KREL]
+ *   test-ktree [-v] [-s SOURCE] prepare CACHE_ROOT [KREL]
  *   test-ktree [-v] [--keep] build CACHE_ROOT OUTDIR PATCH...
  *
  * "build" is what kmend build does with the tree: prepare, make a view of
@@ -38,6 +38,7 @@ static void log_to_stderr(void *data, enum km_level level, const char *msg)
 struct driver {
 	struct km_ctx ctx;
 	bool keep;
+	const char *source;	/* -s DIR|TARBALL */
 	struct km_target target;
 	struct km_tree tree;
 	struct km_patch *patches;
@@ -47,7 +48,8 @@ struct driver {
 static int find_target(struct driver *d, const char *cache_root,
 		       const char *krel)
 {
-	struct km_target_opts opts = { .krel = krel, .cache_dir = cache_root };
+	struct km_target_opts opts = { .krel = krel, .cache_dir = cache_root,
+				       .source = d->source };
 	int ret = km_target_find(&d->ctx, &opts, &d->target);
 
 	if (!ret)
@@ -231,6 +233,8 @@ static int run_driver(int argc, char **argv)
 			d.ctx.verbose++;
 		else if (!strcmp(argv[0], "--keep"))
 			d.keep = true;
+		else if (!strcmp(argv[0], "-s") && argc > 1)
+			d.source = (argc--, *++argv);
 	}
 	if (argc >= 1 && !strcmp(argv[0], "prepare"))
 		ret = cmd_prepare(&d, argc - 1, argv + 1);
@@ -239,7 +243,7 @@ static int run_driver(int argc, char **argv)
 	else
 		ret = -EINVAL;
 	if (ret == -EINVAL && !d.nr_patches && argc < 2)
-		fprintf(stderr, "usage: test-ktree [-v] [--keep] prepare CACHE "
+		fprintf(stderr, "usage: test-ktree [-v] [--keep] [-s SRC] prepare CACHE "
 			"[KREL] | build CACHE OUTDIR PATCH...\n");
 	driver_release(&d);
 	return ret == -KM_EUNPATCHABLE ? 2 : ret ? 1 : 0;
