@@ -371,6 +371,7 @@ static int prepare_tree(struct build *b)
 static int create_scratch(struct build *b)
 {
 	char **paths = km_patch_touched_paths(b->patches, b->nr_patches);
+	double t0 = km_now();
 	int ret;
 
 	if (!paths)
@@ -382,6 +383,7 @@ static int create_scratch(struct build *b)
 		return ret;
 	b->have_scratch = true;
 	b->scratch.keep = b->opts->keep;
+	step_done(b, "making a scratch view of the tree", t0);
 	return 0;
 }
 

@@ -1406,7 +1406,7 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	} else if (!are_objects_present(ctx, scratch, objects)) {
 		ret = -EIO;
 	} else {
-		km_info(ctx, "compiling %zu file%s ... %.1f s", n,
+		km_debug(ctx, "compiling %zu file%s ... %.1f s", n,
 			n == 1 ? "" : "s", km_now() - start);
 	}
 out:

@@ -883,7 +883,7 @@ int km_patch_apply(struct km_ctx *ctx, const struct km_patch *patch,
 	read_patch_output(&r, out.buf);
 	free(r.file);
 	km_buf_release(&out);
-	km_info(ctx, "applying %s (%zu file%s) ... %.1f s", patch->path,
+	km_debug(ctx, "applying %s (%zu file%s) ... %.1f s", patch->path,
 		patch->nr_files, patch->nr_files == 1 ? "" : "s",
 		km_now() - start);
 	return 0;
