@@ -53,7 +53,7 @@ disasm() {
 test_expect_success 'fs/proc/cmdline.c pristine and patched differ in cmdline_proc_show only' '
 	mkfix fs/proc/cmdline.c "s/seq_putc(m, .\\\\n.);/seq_puts(m, \" kmend\\\\n\");/" fix.patch &&
 	test_grep "^\+.*kmend" fix.patch &&
-	{ "$DRIVER" build "$CACHE" out fix.patch >objs 2>err || { cat err; false; }; } &&
+	{ "$DRIVER" -v build "$CACHE" out fix.patch >objs 2>err || { cat err; false; }; } &&
 	test_grep "^orig out/orig/fs/proc/cmdline.o$" objs &&
 	test_grep "^patched out/patched/fs/proc/cmdline.o$" objs &&
 	disasm out/orig/fs/proc/cmdline.o .text.cmdline_proc_show >orig.s &&

@@ -401,6 +401,7 @@ int main(int argc, char **argv)
 		return run_driver(argc - 1, argv + 1);
 
 	km_ctx_init(&ctx, capture_log, &s);
+	ctx.verbose = 1;	/* progress lines are debug lines */
 	s.dir = km_make_tempdir("kmend-test-patch");
 	if (!s.dir) {
 		printf("not ok - cannot create a temporary directory\n");
