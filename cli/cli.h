@@ -3,7 +3,13 @@
 #ifndef KMEND_CLI_H
 #define KMEND_CLI_H
 
+#include <stdbool.h>
+
 #include "kmend.h"
+
+struct km_buf;
+struct km_json;
+struct km_loader;
 
 /* Exit codes, documented in README.md and docs/kmend.md. */
 enum km_exit {
@@ -43,5 +49,18 @@ __attribute__((format(printf, 2, 3)))
 void cli_error(struct km_cli *cli, const char *fmt, ...);
 /* Prints "usage: ..." to stderr and returns KM_EXIT_USAGE. */
 int cli_usage(struct km_cli *cli, const char *usage);
+/*
+ * A number of seconds > 0 from arg, the value of option (e.g. "--timeout"),
+ * into *out; false, after saying so with cli_error(), when it is not one.
+ */
+bool cli_parse_seconds(struct km_cli *cli, const char *option, const char *arg,
+		       double *out);
+/* km_loader_init(), honouring KMEND_LIVEPATCH_SYSFS (a fake tree, for tests). */
+void cli_loader_init(struct km_cli *cli, struct km_loader *l);
+/*
+ * Finishes j, prints what it wrote into out on stdout and releases out;
+ * 0, or the writer's error (then nothing is printed).
+ */
+int cli_print_json(struct km_json *j, struct km_buf *out);
 
 #endif

@@ -17,16 +17,6 @@ static const char info_usage[] =
 	"    -j, --json   print JSON instead of text\n"
 	"    -h, --help   show this help";
 
-/* KMEND_LIVEPATCH_SYSFS: a fake /sys/kernel/livepatch, for the tests. */
-static void init_loader(struct km_cli *cli, struct km_loader *l)
-{
-	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
-
-	km_loader_init(l, &cli->ctx);
-	if (sysfs && *sysfs)
-		l->sysfs = sysfs;
-}
-
 /* A module file rather than the name of a loaded patch. */
 static bool is_module_file_arg(const char *arg)
 {
@@ -105,16 +95,6 @@ static void json_file(struct km_json *j, const struct km_modinfo *mi,
 	km_json_object_end(j);
 }
 
-static int print_json(struct km_buf *out, struct km_json *j)
-{
-	int ret = km_json_finish(j);
-
-	if (!ret)
-		fputs(out->buf, stdout);
-	km_buf_release(out);
-	return ret;
-}
-
 static int info_file(struct km_cli *cli, const char *path, bool json)
 {
 	struct km_buf out = KM_BUF_INIT;
@@ -135,7 +115,7 @@ static int info_file(struct km_cli *cli, const char *path, bool json)
 	} else if (json) {
 		km_json_init(&j, &out);
 		json_file(&j, &mi, name, krel);
-		ret = print_json(&out, &j);
+		ret = cli_print_json(&j, &out);
 	} else {
 		print_file_plain(&mi, name, krel);
 	}
@@ -166,7 +146,7 @@ static int info_loaded(struct km_cli *cli, const char *name, bool json)
 	char *what;
 	int ret;
 
-	init_loader(cli, &l);
+	cli_loader_init(cli, &l);
 	what = km_strfmt("cannot show '%s'", name);
 	ret = what ? km_lp_check_available(&l, what) : -ENOMEM;
 	free(what);
@@ -181,7 +161,7 @@ static int info_loaded(struct km_cli *cli, const char *name, bool json)
 	if (json) {
 		km_json_init(&j, &out);
 		km_lp_patch_json(&j, NULL, &p);
-		ret = print_json(&out, &j);
+		ret = cli_print_json(&j, &out);
 	} else {
 		print_patch_plain(&p);
 	}

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "json.h"
@@ -12,16 +11,6 @@ static const char list_usage[] =
 	"\n"
 	"    -j, --json   print JSON instead of text\n"
 	"    -h, --help   show this help";
-
-/* KMEND_LIVEPATCH_SYSFS: a fake /sys/kernel/livepatch, for the tests. */
-static void init_loader(struct km_cli *cli, struct km_loader *l)
-{
-	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
-
-	km_loader_init(l, &cli->ctx);
-	if (sysfs && *sysfs)
-		l->sysfs = sysfs;
-}
 
 static const char *patch_state(const struct km_lp_patch *p)
 {
@@ -50,18 +39,13 @@ static int print_list_json(const struct km_lp_list *list)
 	struct km_buf out = KM_BUF_INIT;
 	struct km_json j;
 	size_t i;
-	int ret;
 
 	km_json_init(&j, &out);
 	km_json_array_begin(&j, NULL);
 	for (i = 0; i < list->nr_patches; i++)
 		km_lp_patch_json(&j, NULL, &list->patches[i]);
 	km_json_array_end(&j);
-	ret = km_json_finish(&j);
-	if (!ret)
-		fputs(out.buf, stdout);
-	km_buf_release(&out);
-	return ret;
+	return cli_print_json(&j, &out);
 }
 
 int cmd_list(struct km_cli *cli, int argc, char **argv)
@@ -76,7 +60,7 @@ int cmd_list(struct km_cli *cli, int argc, char **argv)
 	bool json = false;
 	int c, ret;
 
-	init_loader(cli, &l);
+	cli_loader_init(cli, &l);
 	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

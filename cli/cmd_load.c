@@ -12,28 +12,6 @@ static const char load_usage[] =
 	"    -t, --timeout S   give the patching transition S seconds (default 60)\n"
 	"    -h, --help        show this help";
 
-/* A number of seconds > 0; false when s is not one. */
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || !(v > 0))
-		return false;
-	*out = v;
-	return true;
-}
-
-/* KMEND_LIVEPATCH_SYSFS: a fake /sys/kernel/livepatch, for the tests. */
-static void init_loader(struct km_cli *cli, struct km_loader *l)
-{
-	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
-
-	km_loader_init(l, &cli->ctx);
-	if (sysfs && *sysfs)
-		l->sysfs = sysfs;
-}
-
 int cmd_load(struct km_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -45,15 +23,13 @@ int cmd_load(struct km_cli *cli, int argc, char **argv)
 	char *name = NULL;
 	int c, ret;
 
-	init_loader(cli, &l);
+	cli_loader_init(cli, &l);
 	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (!parse_seconds(optarg, &l.timeout)) {
-				cli_error(cli, "invalid --timeout '%s': give a "
-					  "number of seconds", optarg);
+			if (!cli_parse_seconds(cli, "--timeout", optarg,
+					       &l.timeout))
 				return cli_usage(cli, load_usage);
-			}
 			break;
 		case 'h':
 			printf("usage: %s\n", load_usage);

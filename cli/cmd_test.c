@@ -34,17 +34,6 @@ struct test_opts {
 	bool show_checks;
 };
 
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || !(v > 0))
-		return false;
-	*out = v;
-	return true;
-}
-
 /* $dir_of_this_program/kmend-static: the build tree, or a bin directory. */
 static char *static_next_to_self(void)
 {
@@ -247,11 +236,9 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 			o.vm.check = optarg;
 			break;
 		case 't':
-			if (!parse_seconds(optarg, &o.vm.timeout)) {
-				cli_error(cli, "invalid --timeout '%s': give a "
-					  "number of seconds", optarg);
+			if (!cli_parse_seconds(cli, "--timeout", optarg,
+					       &o.vm.timeout))
 				return cli_usage(cli, test_usage);
-			}
 			break;
 		case 'S':
 			o.show_checks = true;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
+#include "loader.h"
 
 #ifndef KMEND_VERSION
 #define KMEND_VERSION "0.1"
@@ -59,6 +61,40 @@ int cli_usage(struct km_cli *cli, const char *usage)
 	(void)cli;
 	fprintf(stderr, "usage: %s\n", usage);
 	return KM_EXIT_USAGE;
+}
+
+bool cli_parse_seconds(struct km_cli *cli, const char *option, const char *arg,
+		       double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end || !(v > 0)) {
+		cli_error(cli, "invalid %s '%s': give a number of seconds",
+			  option, arg);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+void cli_loader_init(struct km_cli *cli, struct km_loader *l)
+{
+	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
+
+	km_loader_init(l, &cli->ctx);
+	if (sysfs && *sysfs)
+		l->sysfs = sysfs;
+}
+
+int cli_print_json(struct km_json *j, struct km_buf *out)
+{
+	int ret = km_json_finish(j);
+
+	if (!ret)
+		fputs(out->buf, stdout);
+	km_buf_release(out);
+	return ret;
 }
 
 int km_exit_code(int err)
