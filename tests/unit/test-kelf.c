@@ -15,33 +15,8 @@
 #include "klp.h"
 #include "kmod.h"
 #include "ksym.h"
+#include "unit.h"
 #include "util.h"
-
-struct suite {
-	int passed, failed;
-	struct km_buf log;
-	char *dir;
-	struct km_ctx ctx;
-};
-
-static void capture_log(void *data, enum km_level level, const char *msg)
-{
-	struct suite *s = data;
-
-	km_buf_addf(&s->log, "%s%s\n", level == KM_ERROR ? "error: " : "", msg);
-}
-
-static void check(struct suite *s, bool ok, const char *what)
-{
-	printf("%s - %s\n", ok ? "ok" : "not ok", what);
-	if (!ok && s->log.buf)
-		printf("#   log: %s\n", s->log.buf);
-	if (ok)
-		s->passed++;
-	else
-		s->failed++;
-	km_buf_reset(&s->log);
-}
 
 static GElf_Ehdr x86_64_ehdr(void)
 {
@@ -182,7 +157,7 @@ static void test_klp_convert(struct suite *s)
 	check(s, str && str->size == 3 && !strcmp((char *)str->data, "hi"),
 	      "other sections survive the rewrite as they were");
 	check(s, e && km_klp_convert(&s->ctx, out, in) == -EINVAL &&
-	      strstr(s->log.buf ? s->log.buf : "", "has livepatch relocations already"),
+	      logged(s, "has livepatch relocations already"),
 	      "a module is converted once");
 	kelf_free(e);
 	free(in);
@@ -264,12 +239,12 @@ static void test_sympos(struct suite *s)
 	      "a unique name has sympos 0");
 	sym = fake_sym("dup", STB_LOCAL);
 	check(s, km_ksyms_sympos(&s->ctx, &ks, "c.c", &sym, &pos) == -ENOENT &&
-	      strstr(s->log.buf ? s->log.buf : "", "cannot tell which of the 2 symbols named 'dup'"),
+	      logged(s, "cannot tell which of the 2 symbols named 'dup'"),
 	      "a local of an unknown file is an error naming the symbol");
 	km_buf_reset(&s->log);
 	sym = fake_sym("missing", STB_GLOBAL);
 	check(s, km_ksyms_sympos(&s->ctx, &ks, "b.c", &sym, &pos) == -ENOENT &&
-	      strstr(s->log.buf ? s->log.buf : "", "'missing' (from b.c) is not in the symbol table"),
+	      logged(s, "'missing' (from b.c) is not in the symbol table"),
 	      "a symbol the kernel lacks is named");
 	sym = fake_sym("exported_fn", STB_GLOBAL);
 	ret = km_ksyms_resolve(&r, &sym, &name, &klp);
@@ -329,22 +304,14 @@ static void test_hash(struct suite *s)
 
 int main(void)
 {
-	struct suite s = { 0 };
+	struct suite s;
 
-	km_ctx_init(&s.ctx, capture_log, &s);
-	s.dir = km_make_tempdir("kmend-test-kelf");
-	if (!s.dir) {
-		printf("not ok - cannot make a temporary directory\nRESULT 0 1 0\n");
+	if (suite_init(&s, "kmend-test-kelf"))
 		return 1;
-	}
 	test_round_trip(&s);
 	test_klp_convert(&s);
 	test_sympos(&s);
 	test_names(&s);
 	test_hash(&s);
-	km_rm_rf(s.dir);
-	free(s.dir);
-	km_buf_release(&s.log);
-	printf("RESULT %d %d 0\n", s.passed, s.failed);
-	return s.failed ? 1 : 0;
+	return suite_finish(&s);
 }

@@ -21,6 +21,7 @@
 #include "ktree.h"
 #include "patch.h"
 #include "target.h"
+#include "unit.h"
 #include "util.h"
 
 static void log_to_stderr(void *data, enum km_level level, const char *msg)
@@ -251,31 +252,6 @@ static int run_driver(int argc, char **argv)
 
 /* ---- unit tests on a fake tree ------------------------------------------- */
 
-struct suite {
-	int passed, failed;
-	struct km_buf log;
-	char *dir;
-};
-
-static void capture_log(void *data, enum km_level level, const char *msg)
-{
-	struct suite *s = data;
-
-	km_buf_addf(&s->log, "%s%s\n", level == KM_ERROR ? "error: " : "",
-		    msg);
-}
-
-static void check(struct suite *s, bool ok, const char *what)
-{
-	printf("%s - %s\n", ok ? "ok" : "not ok", what);
-	if (!ok && s->log.buf)
-		printf("#   log: %s\n", s->log.buf);
-	if (ok)
-		s->passed++;
-	else
-		s->failed++;
-}
-
 static int put_file(const char *root, const char *name, const char *text)
 {
 	char *path = km_strfmt("%s/%s", root, name);
@@ -384,7 +360,7 @@ static void test_scratch_view(struct suite *s, struct km_ctx *ctx)
 	free(dir);
 	km_buf_reset(&s->log);
 	ret = km_scratch_create(ctx, &tree, bad, &scratch);
-	check(s, ret == -EINVAL && strstr(s->log.buf, "not a path inside"),
+	check(s, ret == -EINVAL && logged(s, "not a path inside"),
 	      "a touched path leaving the tree is refused");
 out:
 	km_tree_release(&tree);
@@ -406,23 +382,13 @@ static void test_object_names(struct suite *s)
 
 static int run_unit_tests(void)
 {
-	struct suite s = { 0 };
-	struct km_ctx ctx;
+	struct suite s;
 
-	km_ctx_init(&ctx, capture_log, &s);
-	s.dir = km_make_tempdir("kmend-test-ktree");
-	if (!s.dir) {
-		printf("not ok - cannot create a temporary directory\n");
-		printf("RESULT 0 1 0\n");
+	if (suite_init(&s, "kmend-test-ktree"))
 		return 1;
-	}
-	test_scratch_view(&s, &ctx);
+	test_scratch_view(&s, &s.ctx);
 	test_object_names(&s);
-	km_rm_rf(s.dir);
-	free(s.dir);
-	km_buf_release(&s.log);
-	printf("RESULT %d %d 0\n", s.passed, s.failed);
-	return s.failed ? 1 : 0;
+	return suite_finish(&s);
 }
 
 int main(int argc, char **argv)

@@ -12,37 +12,8 @@
 #include <unistd.h>
 
 #include "patch.h"
+#include "unit.h"
 #include "util.h"
-
-struct suite {
-	int passed, failed;
-	struct km_buf log;	/* what the library logged in the last test */
-	char *dir;
-};
-
-static void capture_log(void *data, enum km_level level, const char *msg)
-{
-	struct suite *s = data;
-
-	km_buf_addf(&s->log, "%s%s\n", level == KM_ERROR ? "error: " : "",
-		    msg);
-}
-
-static void check(struct suite *s, bool ok, const char *what)
-{
-	printf("%s - %s\n", ok ? "ok" : "not ok", what);
-	if (!ok && s->log.buf)
-		printf("#   log: %s\n", s->log.buf);
-	if (ok)
-		s->passed++;
-	else
-		s->failed++;
-}
-
-static bool logged(const struct suite *s, const char *text)
-{
-	return s->log.buf && strstr(s->log.buf, text);
-}
 
 static char *write_patch(struct suite *s, const char *name, const char *text)
 {
@@ -394,27 +365,17 @@ static int run_driver(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct suite s = { 0 };
-	struct km_ctx ctx;
+	struct suite s;
 
 	if (argc > 1)
 		return run_driver(argc - 1, argv + 1);
 
-	km_ctx_init(&ctx, capture_log, &s);
-	ctx.verbose = 1;	/* progress lines are debug lines */
-	s.dir = km_make_tempdir("kmend-test-patch");
-	if (!s.dir) {
-		printf("not ok - cannot create a temporary directory\n");
-		printf("RESULT 0 1 0\n");
+	if (suite_init(&s, "kmend-test-patch"))
 		return 1;
-	}
-	test_git_patch(&s, &ctx);
-	test_plain_patches(&s, &ctx);
-	test_errors(&s, &ctx);
-	test_apply(&s, &ctx);
-	km_rm_rf(s.dir);
-	free(s.dir);
-	km_buf_release(&s.log);
-	printf("RESULT %d %d 0\n", s.passed, s.failed);
-	return s.failed ? 1 : 0;
+	s.ctx.verbose = 1;	/* progress lines are debug lines */
+	test_git_patch(&s, &s.ctx);
+	test_plain_patches(&s, &s.ctx);
+	test_errors(&s, &s.ctx);
+	test_apply(&s, &s.ctx);
+	return suite_finish(&s);
 }
