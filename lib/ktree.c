@@ -66,31 +66,11 @@ static const struct km_tool prepare_tools[] = {
 	{ "/usr/include/zlib.h", "zlib1g-dev" },
 };
 
-static bool is_in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL;
-	bool found = false;
-
-	copy = strdup(path && *path ? path : "/usr/bin:/bin");
-	if (!copy)
-		return false;
-	for (dir = strtok_r(copy, ":", &save); dir && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char *full = km_strfmt("%s/%s", dir, prog);
-
-		found = full && access(full, X_OK) == 0;
-		free(full);
-	}
-	free(copy);
-	return found;
-}
-
 static bool is_tool_present(const struct km_tool *tool)
 {
 	if (tool->what[0] == '/')
 		return km_is_file(tool->what);
-	return is_in_path(tool->what);
+	return km_is_in_path(tool->what);
 }
 
 static int check_prepare_tools(struct km_ctx *ctx)

@@ -284,6 +284,28 @@ bool km_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool km_is_in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	bool found = false;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	copy = strdup(path && *path ? path : "/usr/bin:/bin");
+	if (!copy)
+		return false;
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *full = km_strfmt("%s/%s", dir, prog);
+
+		found = full && access(full, X_OK) == 0;
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
 char *km_make_tempdir(const char *prefix)
 {
 	const char *tmp = getenv("TMPDIR");

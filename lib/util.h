@@ -42,6 +42,11 @@ int km_mkdir_p(const char *path, mode_t mode);
 int km_rm_rf(const char *path);
 bool km_is_file(const char *path);
 bool km_is_dir(const char *path);
+/*
+ * prog can be run: an executable file in a directory of $PATH (or of
+ * /usr/bin:/bin when it is unset), or at that path when it has a '/'.
+ */
+bool km_is_in_path(const char *prog);
 /* mkdtemp() under $TMPDIR (or /tmp) with the given prefix. */
 char *km_make_tempdir(const char *prefix);
 

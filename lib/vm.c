@@ -189,28 +189,6 @@ static int check_script(struct km_ctx *ctx, const char *check)
 	return 0;
 }
 
-static bool is_in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL;
-	bool found = false;
-
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	copy = strdup(path && *path ? path : "/usr/bin:/bin");
-	if (!copy)
-		return false;
-	for (dir = strtok_r(copy, ":", &save); dir && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char *full = km_strfmt("%s/%s", dir, prog);
-
-		found = full && access(full, X_OK) == 0;
-		free(full);
-	}
-	free(copy);
-	return found;
-}
-
 static const char *qemu_of(const struct km_vm_opts *o)
 {
 	return o->qemu ? o->qemu : KM_VM_QEMU;
@@ -247,7 +225,7 @@ int km_vm_check_inputs(struct km_ctx *ctx, const struct km_vm_opts *o)
 		ret = check_static_program(ctx, o->kmend_static, "static kmend",
 					   "build it with 'make static' or "
 					   "name it with $KMEND_STATIC");
-	if (!ret && !is_in_path(qemu_of(o))) {
+	if (!ret && !km_is_in_path(qemu_of(o))) {
 		km_err(ctx, "%s not found: install qemu-system-x86",
 		       qemu_of(o));
 		ret = -ENOENT;
