@@ -356,7 +356,8 @@ static int wait_status(int status)
 	return 255;
 }
 
-static int collect_output(int fd, struct km_buf *out, double deadline)
+static int read_output(int fd, km_output_fn on_output, void *data,
+		       double deadline)
 {
 	char chunk[8192];
 
@@ -384,15 +385,18 @@ static int collect_output(int fd, struct km_buf *out, double deadline)
 			continue;
 		if (got <= 0)
 			return 0;
-		if (out && km_buf_add(out, chunk, (size_t)got))
-			return -ENOMEM;
+		if (on_output) {
+			int ret = on_output(data, chunk, (size_t)got);
+
+			if (ret)
+				return ret;
+		}
 	}
 }
 
-int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
-		   char *const env[], struct km_buf *out, double timeout)
+int km_run_stream(const char *cwd, char *const argv[], char *const env[],
+		  km_output_fn on_output, void *data, double deadline)
 {
-	double deadline = timeout > 0 ? km_now() + timeout : 0;
 	int pipefd[2], status, ret;
 	pid_t pid;
 
@@ -408,9 +412,7 @@ int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
 	if (pid == 0)
 		child_exec(cwd, argv, env, pipefd[1]);
 	close(pipefd[1]);
-	km_debug(ctx, "run: %s%s%s", argv[0], argv[1] ? " " : "",
-		 argv[1] ? argv[1] : "");
-	ret = collect_output(pipefd[0], out, deadline);
+	ret = read_output(pipefd[0], on_output, data, deadline);
 	close(pipefd[0]);
 	if (ret == -ETIMEDOUT) {
 		kill(-pid, SIGKILL);
@@ -420,9 +422,24 @@ int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
 		if (errno != EINTR)
 			return -errno;
 	}
-	if (ret)
-		return ret;
-	ret = wait_status(status);
+	return ret ? ret : wait_status(status);
+}
+
+static int add_output(void *data, const char *chunk, size_t len)
+{
+	return km_buf_add(data, chunk, len);
+}
+
+int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
+		   char *const env[], struct km_buf *out, double timeout)
+{
+	double deadline = timeout > 0 ? km_now() + timeout : 0;
+	int ret;
+
+	km_debug(ctx, "run: %s%s%s", argv[0], argv[1] ? " " : "",
+		 argv[1] ? argv[1] : "");
+	ret = km_run_stream(cwd, argv, env, out ? add_output : NULL, out,
+			    deadline);
 	if (ret == 127 && out && out->len == 0)
 		return -ENOENT;
 	return ret;

@@ -63,4 +63,20 @@ int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
 int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
 		   char *const env[], struct km_buf *out, double timeout);
 
+/*
+ * Gets the program's output as it comes, in pieces of any size; anything
+ * but 0 stops the reading and is what km_run_stream() returns.
+ */
+typedef int (*km_output_fn)(void *data, const char *chunk, size_t len);
+
+/*
+ * Run argv like km_run(), handing its stdout and stderr to on_output (NULL:
+ * dropped) as they come.  At deadline, a km_now() time (0: none), the
+ * program's process group is killed and -ETIMEDOUT returned.  Otherwise
+ * the exit status (0..255; 127 also when argv[0] could not be run),
+ * 128+signal, or a negative errno.  Logs nothing.
+ */
+int km_run_stream(const char *cwd, char *const argv[], char *const env[],
+		  km_output_fn on_output, void *data, double deadline);
+
 #endif

@@ -6,14 +6,11 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "modinfo.h"
@@ -676,102 +673,25 @@ static int handle_line(struct vm_run *r, char *line)
 	return r->saw_up ? km_buf_addf(&r->step_out, "%s\n", line) : 0;
 }
 
-static int feed_console(struct vm_run *r, const char *data, size_t len)
+/* QEMU's output as it comes (a km_output_fn): split it into lines. */
+static int feed_console(void *data, const char *chunk, size_t len)
 {
+	struct vm_run *r = data;
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; i < len && !ret; i++) {
-		if (data[i] == '\n') {
+		if (chunk[i] == '\n') {
 			ret = handle_line(r, r->line.buf ? r->line.buf : "");
 			km_buf_reset(&r->line);
-		} else if (data[i] != '\0') {
-			ret = km_buf_add(&r->line, &data[i], 1);
+		} else if (chunk[i] != '\0') {
+			ret = km_buf_add(&r->line, &chunk[i], 1);
 		}
 	}
 	return ret;
 }
 
 /* ---- QEMU ---- */
-
-static void exec_child(char *const argv[], int outfd)
-{
-	int devnull = open("/dev/null", O_RDWR);
-
-	/* Our own process group, so a deadline can stop the whole tree. */
-	setpgid(0, 0);
-	if (devnull >= 0)
-		dup2(devnull, 0);
-	dup2(outfd, 1);
-	dup2(outfd, 2);
-	execvp(argv[0], argv);
-	_exit(127);
-}
-
-static int spawn(struct vm_run *r, char *const argv[], pid_t *pid, int *fd)
-{
-	int p[2], ret;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	*pid = fork();
-	if (*pid < 0) {
-		ret = -errno;
-		close(p[0]);
-		close(p[1]);
-		return ret;
-	}
-	if (*pid == 0)
-		exec_child(argv, p[1]);
-	close(p[1]);
-	*fd = p[0];
-	km_debug(r->ctx, "run: %s ... -kernel %s -initrd %s", argv[0],
-		 r->opts->image, r->initrd);
-	return 0;
-}
-
-/* Read the console until QEMU exits or the deadline passes. */
-static int watch_console(struct vm_run *r, int fd, double deadline)
-{
-	char chunk[4096];
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		double left = deadline - km_now();
-		ssize_t got;
-		int n, ret;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&p, 1, (int)(left * 1000) + 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			continue;
-		got = read(fd, chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return 0;
-		ret = feed_console(r, chunk, (size_t)got);
-		if (ret)
-			return ret;
-	}
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
 
 static int boot_vm(struct vm_run *r)
 {
@@ -785,26 +705,20 @@ static int boot_vm(struct vm_run *r)
 		"-append", "console=ttyS0 panic=-1 quiet", NULL,
 	};
 	double started = km_now();
-	int fd = -1, ret, status;
-	pid_t pid = -1;
+	int ret, status;
 
 	progress(r, "booting %s in QEMU (TCG), deadline %.0f s", o->image,
 		 timeout);
-	ret = spawn(r, argv, &pid, &fd);
-	if (ret) {
-		km_err(r->ctx, "cannot run %s: %s", argv[0], ERRSTR(ret));
-		return ret;
-	}
-	ret = watch_console(r, fd, r->start + timeout);
-	close(fd);
-	if (ret == -ETIMEDOUT) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-	}
-	status = wait_child(pid);
+	km_debug(r->ctx, "run: %s ... -kernel %s -initrd %s", argv[0],
+		 o->image, r->initrd);
+	status = km_run_stream(NULL, argv, NULL, feed_console, r,
+			       r->start + timeout);
+	ret = status < 0 ? status : 0;
 	if (r->line.len)
 		handle_line(r, r->line.buf);
 	r->report->seconds = km_now() - started;
+	if (ret && ret != -ETIMEDOUT)
+		km_err(r->ctx, "cannot run %s: %s", argv[0], ERRSTR(ret));
 	if (!ret && status == 127 && !r->console.len) {
 		km_err(r->ctx, "cannot run %s", argv[0]);
 		return -ENOENT;
