@@ -157,15 +157,49 @@ bool km_ksyms_is_exported(const struct km_ksyms *ks, const char *name)
 	return km_hash_get(&ks->exported, name) != NULL;
 }
 
-static bool is_candidate(const struct km_ksym *k, const char *file,
-			 const struct kelf_sym *sym)
+static bool is_same_scope(const struct km_ksym *k, const char *file,
+			  const struct kelf_sym *sym)
 {
 	if (sym->bind != STB_LOCAL)
 		return k->bind != STB_LOCAL;
-	if (k->bind != STB_LOCAL || !k->file || !file || strcmp(k->file, file))
-		return false;
-	/* sizes tell apart same-named statics of same-named files */
+	return k->bind == STB_LOCAL && k->file && file && !strcmp(k->file, file);
+}
+
+/* Sizes tell apart same-named statics of same-named files, and show a
+ * pristine build that does not match the kernel. */
+static bool is_same_size(const struct km_ksym *k, const struct kelf_sym *sym)
+{
 	return !sym->sec || !sym->sym.st_size || k->size == sym->sym.st_size;
+}
+
+static bool is_candidate(const struct km_ksym *k, const char *file,
+			 const struct kelf_sym *sym)
+{
+	return is_same_scope(k, file, sym) && is_same_size(k, sym);
+}
+
+/* No candidate: say why, when one symbol differs only in its size. */
+static void report_no_candidate(struct km_ctx *ctx, const struct km_ksyms *ks,
+				const char *file, const struct kelf_sym *sym,
+				size_t count)
+{
+	struct km_hash_entry *e;
+
+	km_hash_for_each_key(&ks->by_name, sym->name, e) {
+		const struct km_ksym *k = e->value;
+
+		if (!is_same_scope(k, file, sym))
+			continue;
+		km_err(ctx, "'%s' of %s is %lu bytes in '%s' but %lu bytes in "
+		       "the pristine build: the source or its config does not "
+		       "match this kernel", sym->name, file ? file : "?",
+		       (unsigned long)k->size, ks->vmlinux,
+		       (unsigned long)sym->sym.st_size);
+		return;
+	}
+	km_err(ctx, "cannot tell which of the %zu symbols named '%s' in '%s' "
+	       "is the one of %s", count, sym->name, ks->vmlinux,
+	       file ? file : "this object");
 }
 
 int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
@@ -192,7 +226,11 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		       ks->vmlinux);
 		return -ENOENT;
 	}
-	if (candidates != 1) {
+	if (!candidates) {
+		report_no_candidate(ctx, ks, file, sym, count);
+		return -ENOENT;
+	}
+	if (candidates > 1) {
 		km_err(ctx, "cannot tell which of the %zu symbols named '%s' in "
 		       "'%s' is the one of %s", count, sym->name, ks->vmlinux,
 		       file ? file : "this object");

@@ -214,12 +214,14 @@ static void test_sympos(struct suite *s)
 	char *sv = km_strfmt("%s/Module.symvers", s->dir);
 	struct km_ksyms ks;
 	struct km_ksym_resolver r = { &s->ctx, &ks, "b.c", "b.o" };
+	struct kelf_sec defined_in;
 	struct kelf_sym sym;
 	unsigned long pos = 99;
 	char *name = NULL;
 	bool klp = false;
 	int ret;
 
+	memset(&defined_in, 0, sizeof(defined_in));
 	ret = vmlinux && sv ? km_write_file_atomic(sv, symvers, strlen(symvers)) : -ENOMEM;
 	if (!ret)
 		ret = km_ksyms_load(&s->ctx, vmlinux, sv, &ks);
@@ -241,6 +243,14 @@ static void test_sympos(struct suite *s)
 	check(s, km_ksyms_sympos(&s->ctx, &ks, "c.c", &sym, &pos) == -ENOENT &&
 	      logged(s, "cannot tell which of the 2 symbols named 'dup'"),
 	      "a local of an unknown file is an error naming the symbol");
+	km_buf_reset(&s->log);
+	sym = fake_sym("only_a", STB_LOCAL);
+	sym.sec = &defined_in;	/* defined here: its size counts */
+	sym.sym.st_size = 12;
+	check(s, km_ksyms_sympos(&s->ctx, &ks, "a.c", &sym, &pos) == -ENOENT &&
+	      strstr(s->log.buf ? s->log.buf : "", "'only_a' of a.c is 8 bytes in") &&
+	      strstr(s->log.buf ? s->log.buf : "", "but 12 bytes in the pristine build"),
+	      "a function whose size differs from the kernel's: source mismatch");
 	km_buf_reset(&s->log);
 	sym = fake_sym("missing", STB_GLOBAL);
 	check(s, km_ksyms_sympos(&s->ctx, &ks, "b.c", &sym, &pos) == -ENOENT &&
