@@ -56,17 +56,43 @@ static char *patch_path(const struct km_loader *l, const char *name,
 	return km_strfmt("%s/%s", l->sysfs, name);
 }
 
-static bool is_patch_loaded(const struct km_loader *l, const char *name)
+static bool is_subdir(const char *parent, const char *name)
 {
-	char *dir;
+	char *path;
 	bool ret;
 
-	if (!is_valid_name(name))
+	if (name[0] == '.')
 		return false;
-	dir = patch_path(l, name, NULL);
-	ret = dir && km_is_dir(dir);
-	free(dir);
+	path = km_strfmt("%s/%s", parent, name);
+	ret = path && km_is_dir(path);
+	free(path);
 	return ret;
+}
+
+typedef int (*subdir_fn)(void *data, const char *dir, const char *name);
+
+/*
+ * fn(data, dir, name) for each subdirectory name of dir (not hidden ones),
+ * until one fails: its result; -errno when dir cannot be read.
+ */
+static int for_each_subdir(const char *dir, subdir_fn fn, void *data)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d)))
+		if (is_subdir(dir, de->d_name))
+			ret = fn(data, dir, de->d_name);
+	closedir(d);
+	return ret;
+}
+
+static bool is_patch_loaded(const struct km_loader *l, const char *name)
+{
+	return is_valid_name(name) && is_subdir(l->sysfs, name);
 }
 
 /* A sysfs attribute holding 0 or 1. */
@@ -497,21 +523,17 @@ static int parse_func_dir(const char *obj, const char *dir,
 	return ret;
 }
 
-static bool is_subdir(const char *parent, const char *name)
-{
-	char *path;
-	bool ret;
+/* The patch whose object directory obj is being read. */
+struct object_walk {
+	struct km_lp_patch *p;
+	const char *obj;
+};
 
-	if (name[0] == '.')
-		return false;
-	path = km_strfmt("%s/%s", parent, name);
-	ret = path && km_is_dir(path);
-	free(path);
-	return ret;
-}
-
-static int add_func(struct km_lp_patch *p, const char *obj, const char *dir)
+/* A subdirectory of an object directory (a subdir_fn). */
+static int add_func(void *data, const char *obj_dir, const char *name)
 {
+	struct object_walk *w = data;
+	struct km_lp_patch *p = w->p;
 	struct km_func_ref *funcs;
 	int ret;
 
@@ -519,7 +541,7 @@ static int add_func(struct km_lp_patch *p, const char *obj, const char *dir)
 	if (!funcs)
 		return -ENOMEM;
 	p->funcs = funcs;
-	ret = parse_func_dir(obj, dir, &p->funcs[p->nr_funcs]);
+	ret = parse_func_dir(w->obj, name, &p->funcs[p->nr_funcs]);
 	if (ret == -EINVAL)
 		return 0;	/* not a function directory: ignore */
 	if (!ret)
@@ -527,48 +549,29 @@ static int add_func(struct km_lp_patch *p, const char *obj, const char *dir)
 	return ret;
 }
 
-static int read_object_funcs(struct km_lp_patch *p, const char *patch_dir,
+/* A subdirectory of a patch directory (a subdir_fn, data is the patch). */
+static int read_object_funcs(void *data, const char *patch_dir,
 			     const char *obj)
 {
+	struct object_walk w = { data, obj };
 	char *dir = km_strfmt("%s/%s", patch_dir, obj);
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
+	int ret;
 
 	if (!dir)
 		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		free(dir);
-		return errno == ENOENT ? 0 : -errno;
-	}
-	while (!ret && (de = readdir(d)))
-		if (is_subdir(dir, de->d_name))
-			ret = add_func(p, obj, de->d_name);
-	closedir(d);
+	ret = for_each_subdir(dir, add_func, &w);
 	free(dir);
-	return ret;
+	return ret == -ENOENT ? 0 : ret;	/* gone since: nothing to add */
 }
 
 static int read_patch_funcs(const struct km_loader *l, struct km_lp_patch *p)
 {
 	char *dir = patch_path(l, p->name, NULL);
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
+	int ret;
 
 	if (!dir)
 		return -ENOMEM;
-	d = opendir(dir);
-	if (!d) {
-		ret = -errno;
-		free(dir);
-		return ret;
-	}
-	while (!ret && (de = readdir(d)))
-		if (is_subdir(dir, de->d_name))
-			ret = read_object_funcs(p, dir, de->d_name);
-	closedir(d);
+	ret = for_each_subdir(dir, read_object_funcs, p);
 	free(dir);
 	return ret;
 }
@@ -639,6 +642,21 @@ static int add_patch(const struct km_loader *l, struct km_lp_list *list,
 	return ret;
 }
 
+struct list_walk {
+	const struct km_loader *l;
+	struct km_lp_list *list;
+	int err;	/* add_patch()'s, to tell it from not reading sysfs */
+};
+
+/* A subdirectory of the livepatch sysfs directory (a subdir_fn). */
+static int list_patch(void *data, const char *sysfs, const char *name)
+{
+	struct list_walk *w = data;
+
+	w->err = add_patch(w->l, w->list, name);
+	return w->err;
+}
+
 static int compare_patches(const void *a, const void *b)
 {
 	const struct km_lp_patch *x = a, *y = b;
@@ -648,27 +666,20 @@ static int compare_patches(const void *a, const void *b)
 
 int km_lp_list(const struct km_loader *l, struct km_lp_list *list)
 {
-	struct dirent *de;
-	DIR *d;
+	struct list_walk w = { .l = l, .list = list };
 	int ret;
 
 	memset(list, 0, sizeof(*list));
 	ret = km_lp_check_available(l, "cannot list live patches");
 	if (ret)
 		return ret;
-	d = opendir(l->sysfs);
-	if (!d) {
-		ret = -errno;
+	ret = for_each_subdir(l->sysfs, list_patch, &w);
+	if (ret && !w.err)
 		km_err(l->ctx, "cannot list live patches: cannot read %s: %s",
 		       l->sysfs, ERRSTR(ret));
-		return ret;
-	}
-	while (!ret && (de = readdir(d)))
-		if (is_subdir(l->sysfs, de->d_name))
-			ret = add_patch(l, list, de->d_name);
-	closedir(d);
-	if (ret) {
+	else if (ret)
 		km_err(l->ctx, "cannot list live patches: %s", ERRSTR(ret));
+	if (ret) {
 		km_lp_list_release(list);
 		return ret;
 	}
