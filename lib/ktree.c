@@ -731,21 +731,31 @@ static int link_entries(const char *orig, const char *view, const char *skip)
 	return ret;
 }
 
-/* view (a symlink into orig, or absent) becomes a real directory. */
-static int make_dir_real(const char *view, const char *orig)
+/*
+ * Makes way for a real entry of type kind (S_IFDIR, S_IFREG) at view: 1
+ * when view is one already; 0 when it was a symlink into the tree (now
+ * removed) or absent; wrong_kind when it is anything else; or -errno.
+ */
+static int unlink_view_link(const char *view, mode_t kind, int wrong_kind)
 {
 	struct stat st;
 
-	if (lstat(view, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		if (!S_ISLNK(st.st_mode))
-			return -ENOTDIR;
-		if (unlink(view))
-			return -errno;
-	} else if (errno != ENOENT) {
-		return -errno;
-	}
+	if (lstat(view, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if ((st.st_mode & S_IFMT) == kind)
+		return 1;
+	if (!S_ISLNK(st.st_mode))
+		return wrong_kind;
+	return unlink(view) ? -errno : 0;
+}
+
+/* view (a symlink into orig, or absent) becomes a real directory. */
+static int make_dir_real(const char *view, const char *orig)
+{
+	int ret = unlink_view_link(view, S_IFDIR, -ENOTDIR);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (mkdir(view, 0755))
 		return -errno;
 	return km_is_dir(orig) ? link_entries(orig, view, NULL) : 0;
@@ -774,17 +784,10 @@ static int copy_file_as_is(const char *orig, const char *view)
 static int make_file_real(const char *view, const char *orig)
 {
 	struct stat st;
+	int ret = unlink_view_link(view, S_IFREG, -EISDIR);
 
-	if (lstat(view, &st) == 0) {
-		if (S_ISREG(st.st_mode))
-			return 0;
-		if (!S_ISLNK(st.st_mode))
-			return -EISDIR;
-		if (unlink(view))
-			return -errno;
-	} else if (errno != ENOENT) {
-		return -errno;
-	}
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (lstat(orig, &st)) {
 		/* A file the patch creates: its directory is enough. */
 		return errno == ENOENT ? 0 : -errno;
