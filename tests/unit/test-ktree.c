@@ -252,23 +252,6 @@ static int run_driver(int argc, char **argv)
 
 /* ---- unit tests on a fake tree ------------------------------------------- */
 
-static int put_file(const char *root, const char *name, const char *text)
-{
-	char *path = km_strfmt("%s/%s", root, name);
-	char *dir = path ? strdup(path) : NULL;
-	int ret = -ENOMEM;
-
-	if (path && dir) {
-		*strrchr(dir, '/') = '\0';
-		ret = km_mkdir_p(dir, 0755);
-		if (!ret)
-			ret = km_write_file_atomic(path, text, strlen(text));
-	}
-	free(path);
-	free(dir);
-	return ret;
-}
-
 static bool is_kind(const char *root, const char *name, mode_t kind)
 {
 	char *path = km_strfmt("%s/%s", root, name);

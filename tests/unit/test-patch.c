@@ -197,23 +197,6 @@ static void test_errors(struct suite *s, struct km_ctx *ctx)
 	      "a new file under an unknown directory is ambiguous");
 }
 
-static int make_tree(struct suite *s, const char *name, const char *text)
-{
-	char *path = km_strfmt("%s/tree/%s", s->dir, name);
-	char *dir = path ? strdup(path) : NULL;
-	int ret = -ENOMEM;
-
-	if (path && dir) {
-		*strrchr(dir, '/') = '\0';
-		ret = km_mkdir_p(dir, 0755);
-		if (!ret)
-			ret = km_write_file_atomic(path, text, strlen(text));
-	}
-	free(path);
-	free(dir);
-	return ret;
-}
-
 static const char source_text[] =
 	"static int show(void)\n{\n\treturn 0;\n}\n"
 	"\n/* padding */\n/* padding */\n/* padding */\n/* padding */\n"
@@ -257,7 +240,7 @@ static void test_apply(struct suite *s, struct km_ctx *ctx)
 	struct km_patch good, bad, both[2];
 	int ret;
 
-	if (make_tree(s, "fs/proc/cmdline.c", source_text) ||
+	if (put_file(s->dir, "tree/fs/proc/cmdline.c", source_text) ||
 	    read_fix(s, ctx, "good.patch", good_fix, &good) ||
 	    read_fix(s, ctx, "bad.patch", bad_fix, &bad)) {
 		check(s, false, "set up the apply tests");

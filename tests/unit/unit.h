@@ -9,6 +9,7 @@
 #ifndef KMEND_TESTS_UNIT_H
 #define KMEND_TESTS_UNIT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,25 @@ static inline void check(struct suite *s, bool ok, const char *what)
 static inline bool logged(const struct suite *s, const char *text)
 {
 	return s->log.buf && strstr(s->log.buf, text);
+}
+
+/* Writes text to root/name, making the directories on the way. */
+static inline int put_file(const char *root, const char *name,
+			   const char *text)
+{
+	char *path = km_strfmt("%s/%s", root, name);
+	char *dir = path ? strdup(path) : NULL;
+	int ret = -ENOMEM;
+
+	if (path && dir) {
+		*strrchr(dir, '/') = '\0';
+		ret = km_mkdir_p(dir, 0755);
+		if (!ret)
+			ret = km_write_file_atomic(path, text, strlen(text));
+	}
+	free(path);
+	free(dir);
+	return ret;
 }
 
 /*
