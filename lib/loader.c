@@ -683,8 +683,9 @@ int km_lp_list(const struct km_loader *l, struct km_lp_list *list)
 		km_lp_list_release(list);
 		return ret;
 	}
-	qsort(list->patches, list->nr_patches, sizeof(*list->patches),
-	      compare_patches);
+	if (list->nr_patches)
+		qsort(list->patches, list->nr_patches, sizeof(*list->patches),
+		      compare_patches);
 	return 0;
 }
 
