@@ -7,11 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 
-why=$(km_why_no_kbuild)
-[ -z "$why" ] && [ ! -f "/usr/lib/debug/boot/vmlinux-$KREL" ] &&
-	why="no debug vmlinux: run scripts/install-deps"
-[ -z "$why" ] && [ ! -f "$KSOURCE_TARBALL" ] &&
-	why="no $KSOURCE_TARBALL: install linux-source-$KSERIES"
+why=$(km_why_no_kmend_build)
 if [ -n "$why" ]; then
 	test_skip 'kmend build refusals on the kernel source' "$why"
 	test_done

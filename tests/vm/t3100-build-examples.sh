@@ -10,10 +10,7 @@
 
 EXAMPLES=$SRC_DIR/examples
 why=$(km_why_no_vm)
-[ -z "$why" ] && [ ! -f "/usr/lib/debug/boot/vmlinux-$KREL" ] &&
-	why="no debug vmlinux: run scripts/install-deps"
-[ -z "$why" ] && [ ! -f "$KSOURCE_TARBALL" ] &&
-	why="no $KSOURCE_TARBALL: install linux-source-$KSERIES"
+[ -z "$why" ] && why=$(km_why_no_kmend_build)
 if [ -n "$why" ]; then
 	test_skip 'live patches built from the example fixes' "$why"
 	test_done

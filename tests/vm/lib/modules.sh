@@ -44,6 +44,20 @@ km_why_no_vm() {
 	fi
 }
 
+# Why kmend build cannot run here (source, debug vmlinux, headers), or
+# nothing when it can.
+km_why_no_kmend_build() {
+	local why
+	why=$(km_why_no_kbuild)
+	if [ -n "$why" ]; then
+		echo "$why"
+	elif [ ! -f "/usr/lib/debug/boot/vmlinux-$KREL" ]; then
+		echo "no debug vmlinux: run scripts/install-deps"
+	elif [ ! -f "$KSOURCE_TARBALL" ]; then
+		echo "no $KSOURCE_TARBALL: install linux-source-$KSERIES"
+	fi
+}
+
 # km_build_modules DIR: Kbuild's out-of-tree build of DIR's Kbuild file.
 km_build_modules() {
 	make -C "$KBUILD_DIR" M="$1" modules >"$1/build.log" 2>&1 || {
