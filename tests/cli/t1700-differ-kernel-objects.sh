@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The differ on real kernel objects, compiled by kmend build from Debian's
+# source: a comment that shifts every line of four large files is no
+# functional change, and a one-line fix in kernel/fork.c (about 90
+# functions) changes exactly the function it touches.  No VM.
+# shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_DIR/vm/lib/modules.sh"
+
+why=$(km_why_no_kmend_build)
+if [ -n "$why" ]; then
+	test_skip 'the differ on real kernel objects' "$why"
+	test_done
+	exit
+fi
+export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
+TREE=$KMEND_TEST_CACHE/$KREL/tree
+FILES="kernel/fork.c fs/proc/base.c kernel/sys.c mm/mmap.c"
+
+build() {
+	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" "$@"
+}
+
+# a -p1 diff from the a/ and b/ trees of the listed files
+diff_trees() {
+	local f
+	for f in "$@"; do
+		diff -u "a/$f" "b/$f" || test $? -eq 1
+	done
+}
+
+test_expect_success 'prepare the cached tree (reused when present)' '
+	build -o warm.ko "$SRC_DIR/examples/cmdline/fix.patch" 2>err
+'
+
+test_expect_success 'shifting every line of four large files changes nothing' '
+	for f in $FILES; do
+		mkdir -p "a/${f%/*}" "b/${f%/*}" &&
+		cp "$TREE/$f" "a/$f" &&
+		{ echo "/* a line that moves every __LINE__ */"; cat "$TREE/$f"; } >"b/$f" ||
+		exit 1
+	done &&
+	diff_trees $FILES >shift.patch &&
+	test_expect_code 3 build -o shift.ko shift.patch 2>err &&
+	for f in $FILES; do
+		test_grep "no functional change in $f$" err || exit 1
+	done &&
+	test_grep "^no functional change: nothing to live patch$" err &&
+	test ! -e shift.ko
+'
+
+test_expect_success 'a one-line fix in kernel/fork.c changes exactly nr_processes' '
+	rm -rf a b && mkdir -p a/kernel b/kernel &&
+	cp "$TREE/kernel/fork.c" a/kernel/fork.c &&
+	sed "/^int nr_processes(void)/,/^}/s/^\treturn total;/\treturn total > 0 ? total : 1;/" \
+		"$TREE/kernel/fork.c" >b/kernel/fork.c &&
+	diff_trees kernel/fork.c >fork.patch &&
+	test_grep "^\+.return total > 0 \? total : 1;$" fork.patch &&
+	mkdir tmp &&
+	TMPDIR=$PWD/tmp build --keep -n kmend_fork -o fork.ko fork.patch >out 2>err &&
+	grep -E "^ +(changed|new) " err >funcs &&
+	printf "    changed  nr_processes (kernel/fork.c)\n" >expect &&
+	test_cmp expect funcs &&
+	work=$(sed -n "s/^work files kept in //p" err) &&
+	case $work in "$PWD"/tmp/*) ;; *) false ;; esac &&
+	"$KMEND" diff "$work/orig-0.o" "$work/patched-0.o" >diff.out &&
+	printf "changed  nr_processes\n" >expect &&
+	test_cmp expect diff.out &&
+	readelf -sW "$work/orig-0.o" | grep -c " FUNC " >nfuncs &&
+	test "$(cat nfuncs)" -gt 50
+'
+
+test_expect_success 'the module replaces nr_processes, found in vmlinux with sympos 0' '
+	modinfo -F kmend_func fork.ko >func &&
+	echo "vmlinux:nr_processes,0" >expect &&
+	test_cmp expect func
+'
+
+test_done
