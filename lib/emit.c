@@ -450,7 +450,10 @@ static void check_unknown_section(struct emitter *em, struct kelf_sec *sec)
 			continue;
 		if (kelf_is_text(sec) || sec->func)
 			continue;	/* a call from unchanged code: fine */
-		if (!is_writable(sec) || !kelf_symbol_at(em->d->patched, sec, r->offset)) {
+		/* a function pointer in a variable is fine: the old function
+		 * it points to is redirected; an entry of an unknown table
+		 * (no variable around it) may need the new code itself */
+		if (!kelf_symbol_at(em->d->patched, sec, r->offset)) {
 			em_refuse(em, "cannot live patch '%s': section %s refers "
 				  "to changed function '%s' and kmend does not "
 				  "know its layout", patched_path(em), sec->name,

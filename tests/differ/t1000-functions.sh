@@ -99,6 +99,21 @@ test_expect_success 'a string moved in the string table but unchanged is no chan
 	test_cmp expect out
 '
 
+test_expect_success 'a function in a table of function pointers can be replaced' '
+	cat >ops.c <<-C &&
+	struct ops { int (*show)(int); int (*hide)(int); };
+	static int show(int x) { return x + 1; }
+	static int hide(int x) { return x - 1; }
+	const struct ops my_ops = { show, hide };
+	struct ops my_mutable_ops = { show, hide };
+	C
+	sed "s/return x + 1;/return x + 2;/" ops.c >ops-patched.c &&
+	compile_pair ops &&
+	"$KMEND" diff ops.o ops-patched.o >out &&
+	printf "changed  show\n" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'a changed initial value of a variable is refused' '
 	cp base.c data.c &&
 	sed "s/^int limit = 10;/int limit = 11;/" base.c >data-patched.c &&

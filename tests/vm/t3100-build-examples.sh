@@ -3,7 +3,8 @@
 # Debian kernel's source and proven by kmend test in a VM booting that
 # kernel: a /proc show handler; a fix touching two .c files; new code that
 # calls a static function and reads a static table of vmlinux, through
-# livepatch relocations.  Each must change /proc while loaded and not after.
+# livepatch relocations; a static function whose name vmlinux has three
+# times.  Each must change /proc while loaded and not after.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
@@ -75,6 +76,19 @@ test_expect_success 'new code calling a static function and reading a static tab
 
 test_expect_success 'the static references resolve in the kernel: fix live, then gone' '
 	prove_example static-refs kmend_static_refs
+'
+
+test_expect_success 'a static function whose name vmlinux has three times: sympos 3' '
+	build_example sympos kmend_sympos &&
+	test_grep "changed +c_start \(crypto/proc.c\)$" sympos.err &&
+	modinfo -F kmend_func kmend_sympos.ko >func &&
+	echo "vmlinux:c_start,3" >expect &&
+	test_cmp expect func
+'
+
+test_expect_success 'the third c_start is replaced, the other two are left alone' '
+	prove_example sympos kmend_sympos &&
+	test_grep "^      vmlinux:c_start,3$" sympos.test
 '
 
 test_expect_success 'rebuilding with a warm cache reuses the prepared tree' '
