@@ -93,6 +93,9 @@ install: all static
 	install -m 0755 $(O)/kmend $(DESTDIR)$(BINDIR)/kmend
 	install -m 0755 $(O)/kmend-static $(DESTDIR)$(LIBDIR)/kmend-static
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 completion/kmend.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kmend
 
 clean:
 	rm -rf $(O)

@@ -34,8 +34,8 @@ struct test_opts {
 	bool show_checks;
 };
 
-/* $dir_of_this_program/kmend-static: the build tree, or a bin directory. */
-static char *static_next_to_self(void)
+/* The directory this program is in, or NULL. */
+static char *dir_of_self(void)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -48,28 +48,41 @@ static char *static_next_to_self(void)
 	if (!slash)
 		return NULL;
 	*slash = '\0';
-	return km_strfmt("%s/kmend-static", self);
+	return strdup(self);
+}
+
+static char *existing_file(char *path)
+{
+	if (path && km_is_file(path))
+		return path;
+	free(path);
+	return NULL;
 }
 
 /*
  * The static kmend that runs inside the VM: $KMEND_STATIC, else
- * kmend-static next to this program, else KMEND_LIBDIR/kmend-static.
+ * kmend-static next to this program (the build tree), else
+ * BINDIR/../lib/kmend/kmend-static (an install, whatever its prefix), else
+ * KMEND_LIBDIR/kmend-static.
  */
 static char *find_kmend_static(struct km_cli *cli)
 {
 	const char *env = getenv("KMEND_STATIC");
-	char *path;
+	char *self = dir_of_self(), *path = NULL;
 
-	if (env && *env)
+	if (env && *env) {
+		free(self);
 		return strdup(env);
-	path = static_next_to_self();
-	if (path && km_is_file(path))
+	}
+	if (self)
+		path = existing_file(km_strfmt("%s/kmend-static", self));
+	if (self && !path)
+		path = existing_file(km_strfmt("%s/../lib/kmend/kmend-static", self));
+	if (!path)
+		path = existing_file(strdup(KMEND_LIBDIR "/kmend-static"));
+	free(self);
+	if (path)
 		return path;
-	free(path);
-	path = strdup(KMEND_LIBDIR "/kmend-static");
-	if (path && km_is_file(path))
-		return path;
-	free(path);
 	cli_error(cli, "static kmend not found (set $KMEND_STATIC, or put "
 		  "kmend-static next to kmend or in %s): build it with "
 		  "'make static'", KMEND_LIBDIR);
