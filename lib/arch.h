@@ -25,7 +25,22 @@ struct arch_special {
 		ARCH_EXTERN_DROP,	/* drop the entry (an optimization only) */
 		ARCH_EXTERN_REFUSE,	/* used before livepatch relocations apply */
 	} klp_policy;
+	/* entries whose target is a variable of this section are dropped */
+	const char *drop_target_section;
+	const char *drop_effect;	/* what that means, for the user */
 };
+
+/*
+ * A field of a kernel table that a mere shift of line numbers changes
+ * (the line of a pr_debug() call site): the differ does not count it.
+ */
+struct arch_line_field {
+	const char *section;
+	size_t offset;		/* of a 32-bit little-endian word */
+	unsigned int mask;	/* its bits that hold the line */
+};
+
+const struct arch_line_field *arch_line_field(const char *section);
 
 const struct arch_special *arch_special_section(const char *name);
 /* Sections that carry nothing a live patch needs (.discard.*, notes ...). */

@@ -295,6 +295,27 @@ static bool same_target(const struct km_diff *d, const struct kelf_rela *rp,
 	}
 }
 
+static unsigned int read_le32(const unsigned char *b)
+{
+	return (unsigned int)b[0] | (unsigned int)b[1] << 8 |
+	       (unsigned int)b[2] << 16 | (unsigned int)b[3] << 24;
+}
+
+/* Equal bytes, but for the line number field of the section's entries. */
+static bool same_bytes(const struct kelf_sym *p, const struct kelf_sym *o)
+{
+	const unsigned char *a = p->sec->data + p->sym.st_value;
+	const unsigned char *b = o->sec->data + o->sym.st_value;
+	const struct arch_line_field *lf = arch_line_field(p->sec->name);
+	size_t n = p->sym.st_size, end;
+
+	if (!lf || p->type != STT_OBJECT || n < lf->offset + 4)
+		return !memcmp(a, b, n);
+	end = lf->offset + 4;
+	return !memcmp(a, b, lf->offset) && !memcmp(a + end, b + end, n - end) &&
+	       !((read_le32(a + lf->offset) ^ read_le32(b + lf->offset)) & ~lf->mask);
+}
+
 /* Same bytes and the same relocations, target by target. */
 static bool same_contents(const struct km_diff *d, const struct kelf_sym *p,
 			  const struct kelf_sym *o)
@@ -305,8 +326,7 @@ static bool same_contents(const struct km_diff *d, const struct kelf_sym *p,
 
 	if (p->sym.st_size != o->sym.st_size)
 		return false;
-	if (p->sec->data && o->sec->data &&
-	    memcmp(p->sec->data + ps, o->sec->data + os, p->sym.st_size))
+	if (p->sec->data && o->sec->data && !same_bytes(p, o))
 		return false;
 	if (!p->sec->data != !o->sec->data)
 		return false;

@@ -325,6 +325,19 @@ static const char *code_name(const struct kelf_rela *r)
 						 : r->sym->name;
 }
 
+static bool is_dropped_target(const struct emitter *em,
+			      const struct arch_special *sp,
+			      const struct kelf_rela *r)
+{
+	const struct kelf_sym *s = r->sym;
+
+	if (!sp->drop_target_section || !s->sec)
+		return false;
+	if (s->type == STT_SECTION)
+		s = kelf_symbol_for(em->d->patched, s->sec, r->addend);
+	return s && s->sec && !strcmp(s->sec->name, sp->drop_target_section);
+}
+
 /* The targets of an entry's relocations; 1 when the entry is dropped. */
 static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 			 const struct arch_special *sp, struct kelf_rela *r,
@@ -334,6 +347,11 @@ static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 	int ret;
 
 	for (j = 0; j < n; j++) {
+		if (is_dropped_target(em, sp, &r[j])) {
+			km_info(em->d->ctx, "    note: %s: %s", code_name(&r[0]),
+				sp->drop_effect);
+			return 1;
+		}
 		ret = resolve_target(em, &r[j], &t[j], sec->name);
 		if (ret)
 			return ret;
