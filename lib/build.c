@@ -257,12 +257,27 @@ static void report_functions(struct build *b, const struct unit *u,
 			d->funcs[i].sym->name, u->source);
 }
 
+/* Where the lines of the unit's source went: cache's file -> patched. */
+static int map_lines(struct build *b, const struct unit *u,
+		     struct km_linemap *lines)
+{
+	char *old = km_strfmt("%s/%s", b->tree.src, u->source);
+	char *new = km_strfmt("%s/%s", b->scratch.src, u->source);
+	int ret = old && new ? km_linemap_from_files(b->ctx, old, new, lines)
+			     : -ENOMEM;
+
+	free(old);
+	free(new);
+	return ret;
+}
+
 /* Diffs one unit and writes its patch object; 1 when nothing changed. */
 static int diff_unit(struct build *b, size_t index)
 {
 	struct unit *u = &b->units[index];
 	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object };
 	struct km_resolver res = { km_ksyms_resolve, &kr };
+	struct km_linemap lines = { NULL, 0 };
 	struct km_diff d;
 	char prefix[64];
 	size_t i;
@@ -272,6 +287,8 @@ static int diff_unit(struct build *b, size_t index)
 	if (ret)
 		return ret;
 	d.name = u->source;
+	if (!map_lines(b, u, &lines))
+		d.lines = &lines;
 	kr.file = km_object_source_file(d.orig);
 	ret = km_diff_objects(&d);
 	if (ret == KM_DIFF_NOCHANGE)
@@ -287,6 +304,7 @@ static int diff_unit(struct build *b, size_t index)
 			ret = add_func(b, &d.funcs[i], kr.file);
 out:
 	km_diff_release(&d);
+	km_linemap_release(&lines);
 	return ret;
 }
 

@@ -316,20 +316,14 @@ static bool same_bytes(const struct kelf_sym *p, const struct kelf_sym *o)
 	       !((read_le32(a + lf->offset) ^ read_le32(b + lf->offset)) & ~lf->mask);
 }
 
-/* Same bytes and the same relocations, target by target. */
-static bool same_contents(const struct km_diff *d, const struct kelf_sym *p,
-			  const struct kelf_sym *o)
+/* The same relocations at the same places, target by target. */
+static bool same_relocations(const struct km_diff *d, const struct kelf_sym *p,
+			     const struct kelf_sym *o)
 {
 	GElf_Addr ps = p->sym.st_value, os = o->sym.st_value;
 	struct kelf_rela *rp, *ro;
 	size_t np, no, i;
 
-	if (p->sym.st_size != o->sym.st_size)
-		return false;
-	if (p->sec->data && o->sec->data && !same_bytes(p, o))
-		return false;
-	if (!p->sec->data != !o->sec->data)
-		return false;
 	rp = kelf_relas_in(p->sec, ps, ps + p->sym.st_size, &np);
 	ro = kelf_relas_in(o->sec, os, os + o->sym.st_size, &no);
 	if (np != no)
@@ -340,6 +334,72 @@ static bool same_contents(const struct km_diff *d, const struct kelf_sym *p,
 			return false;
 	}
 	return true;
+}
+
+/* Same bytes and the same relocations. */
+static bool same_contents(const struct km_diff *d, const struct kelf_sym *p,
+			  const struct kelf_sym *o)
+{
+	if (p->sym.st_size != o->sym.st_size)
+		return false;
+	if (p->sec->data && o->sec->data && !same_bytes(p, o))
+		return false;
+	if (!p->sec->data != !o->sec->data)
+		return false;
+	return same_relocations(d, p, o);
+}
+
+/*
+ * Is the differing run [i, j) of bytes one 32-bit immediate that held
+ * __LINE__: an old line number whose line moved to the new value?
+ */
+static bool is_moved_line(const struct km_diff *d, const unsigned char *a,
+			  const unsigned char *b, size_t size, size_t i, size_t j)
+{
+	size_t start = j > 4 ? j - 4 : 0;
+
+	for (; start <= i && start + 4 <= size; start++) {
+		long old_line = (long)read_le32(a + start);
+		long new_line = (long)read_le32(b + start);
+
+		if (old_line > 0 && old_line < (1L << 20) &&
+		    km_linemap_new_line(d->lines, old_line) == new_line)
+			return true;
+	}
+	return false;
+}
+
+/* Do the functions differ only in line numbers, as the line map moved them? */
+static bool only_lines_differ(const struct km_diff *d, const struct kelf_sym *p,
+			      const struct kelf_sym *o)
+{
+	const unsigned char *a, *b;
+	size_t n = p->sym.st_size, i = 0, j;
+
+	if (!d->lines || n != o->sym.st_size || !p->sec->data || !o->sec->data ||
+	    !same_relocations(d, p, o))
+		return false;
+	a = o->sec->data + o->sym.st_value;
+	b = p->sec->data + p->sym.st_value;
+	while (i < n) {
+		if (a[i] == b[i]) {
+			i++;
+			continue;
+		}
+		for (j = i; j < n && a[j] != b[j]; j++)
+			;
+		if (j - i > 4 || !is_moved_line(d, a, b, n, i, j))
+			return false;
+		i = j;
+	}
+	return true;
+}
+
+static bool is_init_section(const struct kelf_sec *sec)
+{
+	return km_starts_with(sec->name, ".init.") ||
+	       km_starts_with(sec->name, ".exit.") ||
+	       km_starts_with(sec->name, ".head.text");
 }
 
 static bool is_cold_part(const struct kelf_sym *s)
@@ -358,6 +418,13 @@ static void compare_functions(struct km_diff *d)
 			p->status = KELF_NEW;
 		else if (!same_contents(d, p, p->twin))
 			p->status = KELF_CHANGED;
+		/* code that already ran at boot: a moved __LINE__ is no change */
+		if (p->status == KELF_CHANGED && is_init_section(p->sec) &&
+		    only_lines_differ(d, p, p->twin)) {
+			km_debug(d->ctx, "%s: only line numbers moved in __init "
+				 "function '%s'", d->name, p->name);
+			p->status = KELF_SAME;
+		}
 	}
 }
 
@@ -409,13 +476,6 @@ static void compare_data(struct km_diff *d)
 		       p->twin->sym.st_size != p->sym.st_size ?
 		       "size (data layout)" : "initial value");
 	}
-}
-
-static bool is_init_section(const struct kelf_sec *sec)
-{
-	return km_starts_with(sec->name, ".init.") ||
-	       km_starts_with(sec->name, ".exit.") ||
-	       km_starts_with(sec->name, ".head.text");
 }
 
 static void check_function(struct km_diff *d, const struct kelf_sym *p)

@@ -8,6 +8,7 @@
 
 #include "kelf.h"
 #include "kmend.h"
+#include "linemap.h"
 
 struct km_diff_func {
 	struct kelf_sym *sym;	/* in the patched object */
@@ -20,6 +21,9 @@ struct km_diff_func {
 struct km_diff {
 	struct km_ctx *ctx;
 	const char *name;	/* for messages: the source file or the object */
+	/* where the source's lines went, when known: __init code that
+	 * differs only in line numbers (__LINE__) is not a change */
+	const struct km_linemap *lines;
 	struct kelf *orig, *patched;
 	struct km_diff_func *funcs;
 	size_t nr_funcs;

@@ -2,7 +2,8 @@
 # The differ on real kernel objects, compiled by kmend build from Debian's
 # source: a comment that shifts every line of four large files is no
 # functional change, and a one-line fix in kernel/fork.c (about 90
-# functions) changes exactly the function it touches.  No VM.
+# functions) changes exactly the function it touches; moved __LINE__ in
+# __init code is no change; pr_debug() sites in changed code.  No VM.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
@@ -74,6 +75,28 @@ test_expect_success 'the module replaces nr_processes, found in vmlinux with sym
 	modinfo -F kmend_func fork.ko >func &&
 	echo "vmlinux:nr_processes,0" >expect &&
 	test_cmp expect func
+'
+
+# kernel/params.c: param_sysfs_init() (__init) passes __LINE__ to printk,
+# and parse_args() has pr_debug() call sites.
+test_expect_success 'moved __LINE__ in __init code is no change' '
+	rm -rf a b && mkdir -p a/kernel b/kernel &&
+	cp "$TREE/kernel/params.c" a/kernel/params.c &&
+	{ echo "/* a line that moves every __LINE__ */"; cat "$TREE/kernel/params.c"; } >b/kernel/params.c &&
+	diff_trees kernel/params.c >params-shift.patch &&
+	test_expect_code 3 build -o params-shift.ko params-shift.patch 2>err &&
+	test_grep "no functional change in kernel/params.c$" err
+'
+
+test_expect_success 'a fix in code with pr_debug(): built, and the note says it stays off' '
+	rm -rf b && mkdir -p b/kernel &&
+	{ echo "/* a line that moves every __LINE__ */"; sed "/^static int parse_one(/,/^}/s/\t\t\t\treturn -EINVAL;/\t\t\t\treturn -ENOENT;/" "$TREE/kernel/params.c"; } >b/kernel/params.c &&
+	diff_trees kernel/params.c >params-fix.patch &&
+	test_grep "^\+.*return -ENOENT;$" params-fix.patch &&
+	build -o params-fix.ko params-fix.patch 2>err &&
+	test_grep "^ +changed +parse_args \(kernel/params.c\)$" err &&
+	test_grep "note: parse_args: its pr_debug\(\) stays off in the new code" err &&
+	test_grep "\(1 function replaced\)" err
 '
 
 test_done
