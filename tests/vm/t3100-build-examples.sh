@@ -65,6 +65,22 @@ test_expect_success 'both handlers of the two-file fix are live, and gone after'
 	test_grep "^      vmlinux:version_proc_show,1$" two-files.test
 '
 
+test_expect_success 'the same fix as two patch files makes the same module' '
+	awk "/^--- a\/fs\/proc\/loadavg.c/ { part = 1 } { print > (part ? \"second.patch\" : \"first.patch\") }" \
+		"$EXAMPLES/two-files/fix.patch" &&
+	test_grep "version.c" first.patch && test_grep -v "loadavg.c" first.patch &&
+	test_grep "loadavg.c" second.patch &&
+	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" -n kmend_two_patches \
+		-o two-patches.ko first.patch second.patch 2>split.err &&
+	test_grep "\(2 functions replaced\)" split.err &&
+	modinfo -F kmend_patch two-patches.ko | sort >patches &&
+	printf "first.patch\nsecond.patch\n" >expect &&
+	test_cmp expect patches &&
+	modinfo -F kmend_func two-patches.ko | sort >funcs &&
+	printf "vmlinux:loadavg_proc_show,0\nvmlinux:version_proc_show,0\n" >expect &&
+	test_cmp expect funcs
+'
+
 test_expect_success 'new code calling a static function and reading a static table' '
 	build_example static-refs kmend_static_refs &&
 	test_grep "changed +proc_tgid_stat \(fs/proc/array.c\)$" static-refs.err &&
