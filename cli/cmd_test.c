@@ -26,6 +26,8 @@ static const char test_usage[] =
 	"    -t, --timeout S      give the whole VM run S seconds (default 300)\n"
 	"        --keep DIR       keep the initramfs and console log in DIR\n"
 	"        --show-checks    print what the check printed at each step\n"
+	"    -m, --with-module M  put the kernel's module M and what it depends\n"
+	"                         on in the VM, for the check to modprobe\n"
 	"    -h, --help           show this help";
 
 struct test_opts {
@@ -232,15 +234,22 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keep", required_argument, NULL, 'K' },
 		{ "show-checks", no_argument, NULL, 'S' },
+		{ "with-module", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char **with = calloc((size_t)argc, sizeof(*with));
 	struct test_opts o;
-	int c;
+	int c, ret;
 
+	if (!with) {
+		cli_error(cli, "out of memory");
+		return KM_EXIT_ERROR;
+	}
 	memset(&o, 0, sizeof(o));
 	o.vm.timeout = KM_VM_TIMEOUT;
-	while ((c = getopt_long(argc, argv, "+k:c:t:h", opts, NULL)) != -1) {
+	o.vm.kernel_modules = with;
+	while ((c = getopt_long(argc, argv, "+k:c:t:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			o.target.krel = optarg;
@@ -250,27 +259,37 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 			break;
 		case 't':
 			if (!cli_parse_seconds(cli, "--timeout", optarg,
-					       &o.vm.timeout))
+					       &o.vm.timeout)) {
+				free(with);
 				return cli_usage(cli, test_usage);
+			}
 			break;
 		case 'S':
 			o.show_checks = true;
+			break;
+		case 'm':
+			with[o.vm.nr_kernel_modules++] = optarg;
 			break;
 		case 'K':
 			o.vm.keep_dir = optarg;
 			break;
 		case 'h':
 			printf("usage: %s\n", test_usage);
+			free(with);
 			return KM_EXIT_OK;
 		default:
+			free(with);
 			return cli_usage(cli, test_usage);
 		}
 	}
 	if (optind >= argc) {
 		cli_error(cli, "test needs at least one module file");
+		free(with);
 		return cli_usage(cli, test_usage);
 	}
 	o.vm.modules = (const char *const *)argv + optind;
 	o.vm.nr_modules = (size_t)(argc - optind);
-	return run_test(cli, &o);
+	ret = run_test(cli, &o);
+	free(with);
+	return ret;
 }

@@ -43,6 +43,10 @@ _kmend()
 		return ;;
 	-n|--name|-t|--timeout)
 		return ;;
+	-m|--with-module)
+		COMPREPLY=($(compgen -W "$(sed -n 's|^[^:]*/\([^/:]*\)\.ko[^:]*:.*|\1|p' \
+			"/lib/modules/$(uname -r)/modules.dep" 2>/dev/null)" -- "$cur"))
+		return ;;
 	esac
 	case $cmd in
 	build)
@@ -53,7 +57,7 @@ _kmend()
 		COMPREPLY=($(compgen -W "--output --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.o' -- "$cur")) ;;
 	test)
-		COMPREPLY=($(compgen -W "--kernel --check --timeout --keep --show-checks --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --check --timeout --keep --show-checks --with-module --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.ko' -- "$cur")) ;;
 	load)
 		COMPREPLY=($(compgen -W "--timeout --help" -- "$cur"))

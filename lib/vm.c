@@ -345,6 +345,115 @@ static int add_module_metadata(struct vm_run *r)
 	return ret;
 }
 
+/* "kernel/fs/fat/vfat.ko" names module "vfat"; '-' and '_' are one. */
+static bool names_module(const char *path, size_t len, const char *name)
+{
+	const char *base = path, *p;
+	size_t n;
+
+	for (p = path; p < path + len; p++)
+		if (*p == '/')
+			base = p + 1;
+	n = (size_t)(path + len - base);
+	p = memmem(base, n, ".ko", 3);
+	if (p)
+		n = (size_t)(p - base);
+	if (n != strlen(name))
+		return false;
+	for (p = base; n; n--, p++, name++) {
+		char a = *p == '-' ? '_' : *p, b = *name == '-' ? '_' : *name;
+
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+/* Copies one module of the tree, path relative to the modules dir. */
+static int add_tree_module(struct vm_run *r, const char *path, size_t len)
+{
+	char *rel = strndup(path, len);
+	char *src = rel ? km_strfmt("%s/%s", r->opts->modules_dir, rel) : NULL;
+	char *dst = rel ? km_strfmt("lib/modules/%s/%s", r->opts->krel, rel) : NULL;
+	char *dir = dst ? km_strfmt("%s/%s", r->root, dst) : NULL;
+	int ret = src && dir ? 0 : -ENOMEM;
+
+	if (!ret) {
+		*strrchr(dir, '/') = '\0';
+		ret = km_mkdir_p(dir, 0755);
+	}
+	if (!ret)
+		ret = add_file(r, src, dst, 0644);
+	free(rel);
+	free(src);
+	free(dst);
+	free(dir);
+	return ret;
+}
+
+/* The module's line of modules.dep: "path: dep dep ..." — all copied. */
+static int add_dep_line(struct vm_run *r, const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+	int ret = 0;
+
+	while (p < end && !ret) {
+		size_t n = strcspn(p, ": \n");
+
+		if (n > (size_t)(end - p))
+			n = (size_t)(end - p);
+		if (n)
+			ret = add_tree_module(r, p, n);
+		p += n;
+		while (p < end && (*p == ':' || *p == ' '))
+			p++;
+	}
+	return ret;
+}
+
+static int add_kernel_module(struct vm_run *r, const char *dep,
+			     const char *name)
+{
+	const char *line = dep;
+
+	while (line && *line) {
+		size_t len = strcspn(line, "\n");
+		size_t first = strcspn(line, ":");
+
+		if (first < len && names_module(line, first, name))
+			return add_dep_line(r, line, len);
+		line += len + (line[len] == '\n');
+	}
+	km_err(r->ctx, "no module '%s' in %s/modules.dep: name a module of "
+	       "the kernel's tree (as modprobe takes it)", name,
+	       r->opts->modules_dir);
+	return -ENOENT;
+}
+
+/* The kernel's own modules the check needs, with their dependencies. */
+static int add_kernel_modules(struct vm_run *r)
+{
+	struct km_buf dep = KM_BUF_INIT;
+	char *path;
+	size_t i;
+	int ret;
+
+	if (!r->opts->nr_kernel_modules)
+		return 0;
+	path = r->opts->modules_dir ?
+	       km_strfmt("%s/modules.dep", r->opts->modules_dir) : NULL;
+	if (!path)
+		return -ENOMEM;
+	ret = km_read_file(path, &dep);
+	if (ret)
+		km_err(r->ctx, "cannot read '%s': %s", path, ERRSTR(ret));
+	for (i = 0; !ret && i < r->opts->nr_kernel_modules; i++)
+		ret = add_kernel_module(r, dep.buf, r->opts->kernel_modules[i]);
+	km_buf_release(&dep);
+	free(path);
+	return ret;
+}
+
 static char *module_dest(size_t i, const char *path)
 {
 	return km_strfmt("t/%zu/%s", i, basename_of(path));
@@ -514,6 +623,8 @@ static int build_initramfs(struct vm_run *r)
 		ret = add_modules(r);
 	if (!ret)
 		ret = add_module_metadata(r);
+	if (!ret)
+		ret = add_kernel_modules(r);
 	if (!ret)
 		ret = write_init(r);
 	if (!ret)

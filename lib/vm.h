@@ -34,6 +34,10 @@ struct km_vm_opts {
 	const char *check;		/* NULL: only load and unload */
 	const char *const *modules;	/* .ko files to test, in order */
 	size_t nr_modules;
+	/* modules of the kernel's own tree (names, as modprobe takes them)
+	 * copied into the VM with what they depend on, for the check */
+	const char *const *kernel_modules;
+	size_t nr_kernel_modules;
 	double timeout;			/* whole run; 0: KM_VM_TIMEOUT */
 	double load_timeout;		/* kmend load/unload in the VM; 0: its own */
 	const char *keep_dir;		/* NULL: a temporary directory, removed */

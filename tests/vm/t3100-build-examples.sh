@@ -107,6 +107,22 @@ test_expect_success 'the third c_start is replaced, the other two are left alone
 	test_grep "^      vmlinux:c_start,3$" sympos.test
 '
 
+test_expect_success 'the check can modprobe the kernel'"'"'s own modules (--with-module)' '
+	cat >vfat-check.sh <<-\EOF &&
+	#!/bin/sh
+	modprobe vfat && grep -q "vfat$" /proc/filesystems || exit 1
+	grep -q " kmend.fixed=1$" /proc/cmdline
+	EOF
+	chmod +x vfat-check.sh &&
+	"$KMEND" test -k "$KREL" --timeout 150 --keep vfat-vm -m vfat \
+		--check ./vfat-check.sh kmend_cmdline.ko >vfat.test 2>vfat.err ||
+		{ cat vfat.test vfat.err; exit 1; } &&
+	test_grep "^PASS kmend_cmdline.ko: check fails before, passes while loaded, fails after unload$" vfat.test &&
+	test -f "vfat-vm/root/lib/modules/$KREL/kernel/fs/fat/fat.ko" &&
+	test_expect_code 1 "$KMEND" test -k "$KREL" -m no_such_module kmend_cmdline.ko 2>err &&
+	test_grep "no module .no_such_module. in /lib/modules/$KREL/modules.dep" err
+'
+
 test_expect_success 'rebuilding with a warm cache reuses the prepared tree' '
 	build_example cmdline kmend_cmdline &&
 	test_grep -v "unpacking|preparing the tree" cmdline.err
