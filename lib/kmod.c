@@ -228,7 +228,7 @@ static int run_kbuild(struct km_ctx *ctx, const struct km_kmod *m,
 
 	if (!mdir)
 		return -ENOMEM;
-	ret = km_run(ctx, NULL, argv, NULL, &out);
+	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
 	if (ret < 0) {
 		km_err(ctx, "cannot run make: %s: install make (build-essential)",
 		       strerror(-ret));

@@ -33,16 +33,6 @@
 /* How often a shared user may find the tree replaced under its feet. */
 #define KM_PREPARE_TRIES 3
 
-/*
- * The environment Kbuild runs in: messages in English (they are parsed),
- * and nothing of an outer make (kmend may run under "make check -j") or of
- * the user's Kbuild settings.  A name without '=' removes the variable.
- */
-static char *const kbuild_env[] = {
-	"LC_ALL=C", "MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL",
-	"MAKEOVERRIDES", "KBUILD_OUTPUT", "KCFLAGS", "KCPPFLAGS", "KAFLAGS",
-	NULL,
-};
 
 /* ---- missing tools ---------------------------------------------------- */
 
@@ -115,7 +105,7 @@ static uint64_t hash_bytes(const char *data, size_t len)
 static int first_line_of(struct km_ctx *ctx, char *const argv[],
 			 struct km_buf *out)
 {
-	int ret = km_run(ctx, NULL, argv, kbuild_env, out);
+	int ret = km_run(ctx, NULL, argv, km_kbuild_env(), out);
 	char *nl;
 
 	if (ret)
@@ -311,7 +301,7 @@ static int run_step(struct km_ctx *ctx, const char *what, const char *cwd,
 	double start = km_now();
 	int ret;
 
-	ret = km_run(ctx, cwd, argv, kbuild_env, &out);
+	ret = km_run(ctx, cwd, argv, km_kbuild_env(), &out);
 	if (ret == 0) {
 		km_info(ctx, "%s ... %.1f s", what, km_now() - start);
 	} else if (ret < 0) {
@@ -1158,7 +1148,7 @@ static int kbuild_lists(struct km_ctx *ctx, const struct km_scratch *scratch,
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = km_run(ctx, NULL, argv, kbuild_env, &out);
+	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
 	if (ret) {
 		km_debug(ctx, "cannot ask Kbuild what %s builds: %s", dir,
 			 out.buf ? out.buf : "");
@@ -1379,7 +1369,7 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	argv[i++] = "O=obj";
 	argv[i++] = KM_KCFLAGS;
 	memcpy(argv + i, objects, n * sizeof(*argv));
-	ret = km_run(ctx, NULL, argv, kbuild_env, &out);
+	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
 	km_debug(ctx, "%s", out.buf ? out.buf : "");
 	if (ret < 0) {
 		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));

@@ -445,6 +445,18 @@ int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
 	return ret;
 }
 
+char *const *km_kbuild_env(void)
+{
+	/* A name without '=' removes the variable. */
+	static char *const env[] = {
+		"LC_ALL=C", "MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL",
+		"MAKEOVERRIDES", "KBUILD_OUTPUT", "KCFLAGS", "KCPPFLAGS",
+		"KAFLAGS", NULL,
+	};
+
+	return env;
+}
+
 int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
 	   char *const env[], struct km_buf *out)
 {

@@ -59,6 +59,12 @@ char *km_make_tempdir(const char *prefix);
  */
 int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
 	   char *const env[], struct km_buf *out);
+/*
+ * The environment changes for running Kbuild (env of km_run): C messages,
+ * and nothing of an outer make (kmend may run under "make check -j") or of
+ * the user's Kbuild settings.
+ */
+char *const *km_kbuild_env(void);
 /* The same, with a deadline in seconds (0: none); -ETIMEDOUT past it. */
 int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
 		   char *const env[], struct km_buf *out, double timeout);
