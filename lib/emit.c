@@ -46,27 +46,41 @@ static const char *patched_path(const struct emitter *em)
 	return em->d->name;
 }
 
+/*
+ * An output section shaped like sec (links cleared: the writer sets its
+ * own), with data, and its section symbol in *secsym.
+ */
+static struct kelf_out_sec *add_section_like(struct emitter *em,
+					     const struct kelf_sec *sec,
+					     const void *data, size_t size,
+					     struct kelf_out_sym **secsym)
+{
+	GElf_Shdr sh = sec->sh;
+	struct kelf_out_sec *os;
+
+	sh.sh_link = 0;
+	sh.sh_info = 0;
+	os = kelf_out_add_section(em->o, sec->name, &sh, data, size);
+	if (!os)
+		return NULL;
+	*secsym = kelf_out_add_symbol(em->o, "", STB_LOCAL, STT_SECTION, os, 0, 0);
+	return *secsym ? os : NULL;
+}
+
 /* Copies a section of the patched object into the output, once. */
 static struct kelf_out_sec *include_section(struct emitter *em,
 					    struct kelf_sec *sec)
 {
 	struct kelf_out_sec *os = em->out_sec[sec->index];
-	GElf_Shdr sh;
 
 	if (os)
 		return os;
-	sh = sec->sh;
-	sh.sh_link = 0;
-	sh.sh_info = 0;
-	os = kelf_out_add_section(em->o, sec->name, &sh, sec->data, sec->size);
+	os = add_section_like(em, sec, sec->data, sec->size,
+			      &em->out_secsym[sec->index]);
 	if (!os)
 		return NULL;
 	os->priv = sec;
 	em->out_sec[sec->index] = os;
-	em->out_secsym[sec->index] = kelf_out_add_symbol(em->o, "", STB_LOCAL,
-							 STT_SECTION, os, 0, 0);
-	if (!em->out_secsym[sec->index])
-		return NULL;
 	sec->include = true;
 	return os;
 }
@@ -302,21 +316,14 @@ static int append_bytes(struct kelf_out_sec *os, const unsigned char *data,
 	return 0;
 }
 
+/* The output's section of that name, made empty on first use. */
 static struct kelf_out_sec *special_out_section(struct emitter *em,
 						const struct kelf_sec *like)
 {
 	struct kelf_out_sec *os = kelf_out_find_section(em->o, like->name);
-	GElf_Shdr sh;
+	struct kelf_out_sym *secsym;
 
-	if (os)
-		return os;
-	sh = like->sh;
-	sh.sh_link = 0;
-	sh.sh_info = 0;
-	os = kelf_out_add_section(em->o, like->name, &sh, NULL, 0);
-	if (os && !kelf_out_add_symbol(em->o, "", STB_LOCAL, STT_SECTION, os, 0, 0))
-		return NULL;
-	return os;
+	return os ? os : add_section_like(em, like, NULL, 0, &secsym);
 }
 
 static const char *code_name(const struct kelf_rela *r)
