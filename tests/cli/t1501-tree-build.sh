@@ -3,13 +3,15 @@
 # other tests through $KMEND_TEST_CACHE), compile fs/proc/cmdline.c pristine
 # and patched in a scratch view, and the errors of files that cannot be
 # built or patched.  Needs linux-image, linux-source (scripts/install-deps).
+# shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 DRIVER=$SRC_DIR/build/tests/unit/test-ktree
 CACHE=${KMEND_TEST_CACHE:-${KMEND_CACHE:-$HOME/.cache/kmend}}
-KREL=$(uname -r)
-[ -f "/boot/config-$KREL" ] || KREL=$(ls /boot/config-* 2>/dev/null | sed 's|/boot/config-||' | sort -V | tail -n 1)
-SERIES=$(echo "$KREL" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+# the target kernel, as every test takes it: KREL, KSERIES
+# shellcheck source=tests/vm/lib/modules.sh
+. "$TEST_DIR/vm/lib/modules.sh"
+SERIES=$KSERIES
 
 if [ -z "$KREL" ] || [ ! -f "/usr/src/linux-source-$SERIES.tar.xz" ]; then
 	test_skip 'prepare and compile in the real kernel tree' \

@@ -3,12 +3,14 @@
 # waits, both succeed, one tree.  What an interrupted prepare leaves behind
 # (a temporary directory, a tree without its stamp) is removed first.
 # A cold prepare of the real source: about a minute.
+# shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 DRIVER=$SRC_DIR/build/tests/unit/test-ktree
-KREL=$(uname -r)
-[ -f "/boot/config-$KREL" ] || KREL=$(ls /boot/config-* 2>/dev/null | sed 's|/boot/config-||' | sort -V | tail -n 1)
-SERIES=$(echo "$KREL" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+# the target kernel, as every test takes it: KREL, KSERIES
+# shellcheck source=tests/vm/lib/modules.sh
+. "$TEST_DIR/vm/lib/modules.sh"
+SERIES=$KSERIES
 
 if [ -z "$KREL" ] || [ ! -f "/usr/src/linux-source-$SERIES.tar.xz" ]; then
 	test_skip 'two concurrent prepares of an empty cache' \
