@@ -64,7 +64,8 @@ int cmd_diff(struct km_cli *cli, int argc, char **argv)
 		km_diff_release(&d);
 		return KM_EXIT_NOCHANGE;
 	}
-	if (!ret && out)
+	/* one verdict: the listing runs every check that writing does */
+	if (!ret)
 		ret = km_emit_object(&d, &res, KM_NEW_FUNC_PREFIX, out);
 	if (!ret)
 		print_functions(&d);

@@ -28,6 +28,9 @@ struct arch_special {
 	/* entries whose target is a variable of this section are dropped */
 	const char *drop_target_section;
 	const char *drop_effect;	/* what that means, for the user */
+	/* an entry naming code elsewhere (an alternative's replacement):
+	 * the offset of that relocation, and of the u8 length of the code */
+	size_t repl_offset_at, repl_len_at;
 };
 
 /*
@@ -49,7 +52,12 @@ bool arch_is_ignored_section(const char *name);
 bool arch_has_fentry(const struct kelf_sec *sec, GElf_Addr func_offset);
 /* How far past a PC-relative relocation's field its instruction may end. */
 bool arch_is_pc_relative(unsigned int type);
-/* Bytes from the relocated field to the target for a PC-relative addend. */
-long arch_pc_bias(void);
+/*
+ * For a PC-relative field at `offset` of code (decoded from its start):
+ * what to add to the addend for the target, the distance from the field to
+ * the end of its instruction.  -EINVAL when the code cannot be decoded.
+ */
+int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
+		 long *bias);
 
 #endif

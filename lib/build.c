@@ -21,6 +21,10 @@ struct unit {
 	char *orig;		/* WORK/orig-N.o */
 	char *patched;		/* WORK/patched-N.o */
 	char *output;		/* WORK/patch-N.o, when it has changes */
+	struct km_diff diff;
+	bool have_diff;
+	bool changed;
+	struct km_linemap lines;
 };
 
 struct build {
@@ -42,6 +46,8 @@ struct build {
 	char *output;
 	struct km_kmod_func *funcs;
 	size_t nr_funcs;
+	/* new globals of the patch's files: the module defines them */
+	struct km_hash patch_globals;
 	int refused;
 };
 
@@ -271,40 +277,78 @@ static int map_lines(struct build *b, const struct unit *u,
 	return ret;
 }
 
-/* Diffs one unit and writes its patch object; 1 when nothing changed. */
+/* Adds the new global functions and variables of d to b->patch_globals. */
+static int note_new_globals(struct build *b, const struct km_diff *d)
+{
+	struct kelf_sym *p;
+
+	for_each_sym(d->patched, p) {
+		if (p->twin || !p->sec || p->bind == STB_LOCAL ||
+		    (!kelf_is_function(p) && !kelf_is_object(p)))
+			continue;
+		if (km_hash_add(&b->patch_globals, p->name, p))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Diffs one unit; KM_DIFF_NOCHANGE when nothing changed in it. */
 static int diff_unit(struct build *b, size_t index)
 {
 	struct unit *u = &b->units[index];
-	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object };
+	int ret;
+
+	ret = km_diff_open(b->ctx, &u->diff, u->orig, u->patched);
+	if (ret)
+		return ret;
+	u->have_diff = true;
+	u->diff.name = u->source;
+	if (!map_lines(b, u, &u->lines))
+		u->diff.lines = &u->lines;
+	ret = km_diff_objects(&u->diff);
+	if (ret == KM_DIFF_NOCHANGE)
+		km_info(b->ctx, "    no functional change in %s", u->source);
+	if (ret)
+		return ret;
+	report_functions(b, u, &u->diff);
+	u->changed = true;
+	return note_new_globals(b, &u->diff);
+}
+
+/* A weak function the kernel overrides never runs: nothing to replace. */
+static bool is_overridden(struct build *b, const struct unit *u,
+			  const struct km_diff_func *f)
+{
+	if (!km_ksyms_is_overridden(&b->ksyms, f->orig))
+		return false;
+	km_info(b->ctx, "    note: '%s' of %s is weak, and %s runs another "
+		"definition of it: its change has no effect there and is not "
+		"applied", f->orig->name, u->source, b->target.krel);
+	return true;
+}
+
+/* Writes the patch object of a changed unit and lists what it replaces. */
+static int emit_unit(struct build *b, size_t index)
+{
+	struct unit *u = &b->units[index];
+	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object,
+				       &b->patch_globals };
 	struct km_resolver res = { km_ksyms_resolve, &kr };
-	struct km_linemap lines = { NULL, 0 };
-	struct km_diff d;
 	char prefix[64];
 	size_t i;
 	int ret;
 
-	ret = km_diff_open(b->ctx, &d, u->orig, u->patched);
-	if (ret)
-		return ret;
-	d.name = u->source;
-	if (!map_lines(b, u, &lines))
-		d.lines = &lines;
-	kr.file = km_object_source_file(d.orig);
-	ret = km_diff_objects(&d);
-	if (ret == KM_DIFF_NOCHANGE)
-		km_info(b->ctx, "    no functional change in %s", u->source);
-	if (ret)
-		goto out;
-	report_functions(b, u, &d);
+	kr.file = km_object_source_file(u->diff.orig);
 	u->output = km_strfmt("%s/patch-%zu.o", b->work, index);
 	snprintf(prefix, sizeof(prefix), KM_NEW_FUNC_PREFIX "%zu_", index);
-	ret = u->output ? km_emit_object(&d, &res, prefix, u->output) : -ENOMEM;
-	for (i = 0; !ret && i < d.nr_funcs; i++)
-		if (d.funcs[i].replaces)
-			ret = add_func(b, &d.funcs[i], kr.file);
-out:
-	km_diff_release(&d);
-	km_linemap_release(&lines);
+	ret = u->output ? km_emit_object(&u->diff, &res, prefix, u->output)
+			: -ENOMEM;
+	for (i = 0; !ret && i < u->diff.nr_funcs; i++) {
+		const struct km_diff_func *f = &u->diff.funcs[i];
+
+		if (f->replaces && !is_overridden(b, u, f))
+			ret = add_func(b, f, kr.file);
+	}
 	return ret;
 }
 
@@ -314,8 +358,19 @@ static int diff_units(struct build *b)
 	size_t i;
 	int ret, refused = 0;
 
+	if (km_hash_init(&b->patch_globals, 64))
+		return -ENOMEM;
 	for (i = 0; i < b->nr_units; i++) {
 		ret = diff_unit(b, i);
+		if (ret == -KM_EUNPATCHABLE)
+			refused++;
+		else if (ret < 0)
+			return ret;
+	}
+	for (i = 0; !refused && i < b->nr_units; i++) {
+		if (!b->units[i].changed)
+			continue;
+		ret = emit_unit(b, i);
 		if (ret == -KM_EUNPATCHABLE)
 			refused++;
 		else if (ret < 0)
@@ -453,7 +508,11 @@ static void cleanup(struct build *b)
 		free(b->units[i].orig);
 		free(b->units[i].patched);
 		free(b->units[i].output);
+		if (b->units[i].have_diff)
+			km_diff_release(&b->units[i].diff);
+		km_linemap_release(&b->units[i].lines);
 	}
+	km_hash_release(&b->patch_globals);
 	free(b->units);
 	for (i = 0; i < b->nr_funcs; i++) {
 		free(b->funcs[i].old_name);

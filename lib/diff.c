@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <ctype.h>
+/*
+ * The differ: pair the symbols (correlate.c), compare them (compare.c),
+ * and decide what the live patch carries and what it cannot.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
+#include "compare.h"
+#include "correlate.h"
 #include "diff.h"
+#include "identity.h"
+#include "reloc.h"
 #include "util.h"
 
 #define refuse(d, ...) do {				\
@@ -52,301 +59,18 @@ void km_diff_release(struct km_diff *d)
 	for (i = 0; i < d->nr_funcs; i++)
 		free(d->funcs[i].alias);
 	free(d->funcs);
+	km_entries_release(d);
 	kelf_free(d->orig);
 	kelf_free(d->patched);
 	memset(d, 0, sizeof(*d));
 }
 
-/* --- correlation --- */
-
-static bool is_named(const struct kelf_sym *s)
-{
-	return s->index && *s->name && s->type != STT_SECTION &&
-	       s->type != STT_FILE;
-}
-
-/* "__func__.12" -> length of "__func__"; 0 when there is no ".N" suffix. */
-static size_t suffix_base_len(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	const char *p;
-
-	if (!dot || dot == name || !dot[1])
-		return 0;
-	for (p = dot + 1; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return (size_t)(dot - name);
-}
-
-static bool same_base(const struct kelf_sym *a, const struct kelf_sym *b)
-{
-	size_t la = suffix_base_len(a->name), lb = suffix_base_len(b->name);
-
-	return la && la == lb && !strncmp(a->name, b->name, la);
-}
-
-static void twin_symbols(struct kelf_sym *p, struct kelf_sym *o)
-{
-	p->twin = o;
-	o->twin = p;
-}
-
-static void correlate_by_name(struct km_diff *d)
-{
-	struct kelf_sym *p, *o;
-
-	for_each_sym(d->patched, p) {
-		if (!is_named(p))
-			continue;
-		o = kelf_find_symbol(d->orig, p->name);
-		if (o && !o->twin && o->type == p->type &&
-		    (o->sec != NULL) == (p->sec != NULL))
-			twin_symbols(p, o);
-	}
-}
-
-/* A local symbol of func's relocations with the same base name as sym. */
-static struct kelf_sym *find_sibling_ref(const struct kelf_sym *func,
-					 const struct kelf_sym *sym)
-{
-	struct kelf_sym *found = NULL;
-	struct kelf_rela *r;
-	size_t n, i;
-
-	r = kelf_relas_in(func->sec, func->sym.st_value,
-			  func->sym.st_value + func->sym.st_size, &n);
-	for (i = 0; i < n; i++) {
-		if (r[i].sym->twin || !same_base(r[i].sym, sym))
-			continue;
-		if (found && found != r[i].sym)
-			return NULL;	/* ambiguous */
-		found = r[i].sym;
-	}
-	return found;
-}
-
-static bool references(const struct kelf_sym *func, const struct kelf_sym *sym)
-{
-	struct kelf_rela *r;
-	size_t n, i;
-
-	r = kelf_relas_in(func->sec, func->sym.st_value,
-			  func->sym.st_value + func->sym.st_size, &n);
-	for (i = 0; i < n; i++)
-		if (r[i].sym == sym || (r[i].sym->type == STT_SECTION &&
-					r[i].sym->sec == sym->sec))
-			return true;
-	return false;
-}
-
-/*
- * Compiler-numbered locals (__func__.3, __already_done.12) are renumbered
- * when the file changes: pair them through the function that uses them.
- */
-static void correlate_numbered(struct km_diff *d)
-{
-	struct kelf_sym *p, *f, *o;
-
-	for_each_sym(d->patched, p) {
-		if (p->twin || !is_named(p) || !suffix_base_len(p->name) || !p->sec)
-			continue;
-		for_each_sym(d->patched, f) {
-			if (!kelf_is_function(f) || !f->twin || !references(f, p))
-				continue;
-			o = find_sibling_ref(f->twin, p);
-			if (o && o->type == p->type) {
-				twin_symbols(p, o);
-				break;
-			}
-		}
-	}
-}
-
-static void correlate_sections(struct km_diff *d)
-{
-	struct kelf_sym *p;
-	struct kelf_sec *s;
-
-	for_each_sym(d->patched, p)
-		if (p->twin && p->sec && p->twin->sec && p->sec->func == p &&
-		    p->twin->sec->func == p->twin) {
-			p->sec->twin = p->twin->sec;
-			p->twin->sec->twin = p->sec;
-		}
-	for_each_sec(d->patched, s) {
-		struct kelf_sec *o;
-
-		if (s->twin || s->func)
-			continue;
-		o = kelf_find_section(d->orig, s->name);
-		if (o && !o->twin && !o->func) {
-			s->twin = o;
-			o->twin = s;
-		}
-	}
-}
-
-/* --- comparison --- */
-
-enum target_kind { TARGET_SYM, TARGET_STR, TARGET_ANON };
-
-struct target {
-	enum target_kind kind;
-	const struct kelf_sym *sym;
-	const struct kelf_sec *sec;
-	GElf_Sxword off;
-	bool pc_relative;
-};
-
-/* Where a relocation points, as a symbol + offset where there is one. */
-static struct target canonical_target(const struct kelf *e,
-				      const struct kelf_rela *r)
-{
-	struct target t = { TARGET_SYM, r->sym, r->sym->sec, r->addend,
-			    arch_is_pc_relative(r->type) };
-	const struct kelf_sym *s;
-	GElf_Sxword pos;
-
-	if (r->sym->type != STT_SECTION || !r->sym->sec)
-		return t;
-	if (kelf_is_string_section(r->sym->sec)) {
-		t.kind = TARGET_STR;
-		return t;
-	}
-	pos = r->addend + (t.pc_relative ? arch_pc_bias() : 0);
-	s = kelf_symbol_for(e, r->sym->sec, pos);
-	if (s) {
-		t.sym = s;
-		t.off = r->addend - (GElf_Sxword)s->sym.st_value;
-		return t;
-	}
-	t.kind = TARGET_ANON;
-	return t;
-}
-
-/*
- * The string a relocation points at.  A PC-relative addend is off by the
- * distance from the field to the end of the instruction (4 to 8 bytes on
- * x86): compare through the end of the string that starts 8 bytes on, so
- * that equal bytes mean the same target whatever that distance is.
- */
-static bool same_string(const struct target *a, const struct target *b)
-{
-	GElf_Sxword pa = a->off, pb = b->off, i;
-	GElf_Sxword min_len = 0;
-
-	if (a->pc_relative != b->pc_relative)
-		return false;
-	if (a->pc_relative) {
-		pa += arch_pc_bias();
-		pb += arch_pc_bias();
-		min_len = 4;
-	}
-	for (i = 0;; i++) {
-		unsigned char ca, cb;
-
-		if (pa + i < 0 || pb + i < 0 ||
-		    (size_t)(pa + i) >= a->sec->size ||
-		    (size_t)(pb + i) >= b->sec->size)
-			return false;
-		ca = a->sec->data[pa + i];
-		cb = b->sec->data[pb + i];
-		if (ca != cb)
-			return false;
-		if (!ca && i >= min_len)
-			return true;
-	}
-}
-
-static bool same_section_bytes(const struct kelf_sec *a, const struct kelf_sec *b)
-{
-	if (a->size != b->size || a->sh.sh_type != b->sh.sh_type)
-		return false;
-	if (!a->data || !b->data)
-		return a->data == b->data;
-	return !memcmp(a->data, b->data, a->size);
-}
-
-static bool same_symbol(const struct kelf_sym *p, const struct kelf_sym *o)
-{
-	if (p->twin)
-		return p->twin == o;
-	/* undefined on both sides: the same external */
-	return !p->sec && !o->sec && !strcmp(p->name, o->name);
-}
-
-static bool same_target(const struct km_diff *d, const struct kelf_rela *rp,
-			const struct kelf_rela *ro)
-{
-	struct target tp = canonical_target(d->patched, rp);
-	struct target to = canonical_target(d->orig, ro);
-
-	if (tp.kind != to.kind)
-		return false;
-	switch (tp.kind) {
-	case TARGET_STR:
-		return same_string(&tp, &to);
-	case TARGET_ANON:
-		return tp.off == to.off && !strcmp(tp.sec->name, to.sec->name) &&
-		       same_section_bytes(tp.sec, to.sec);
-	default:
-		return tp.off == to.off && same_symbol(tp.sym, to.sym);
-	}
-}
+/* --- functions --- */
 
 static unsigned int read_le32(const unsigned char *b)
 {
 	return (unsigned int)b[0] | (unsigned int)b[1] << 8 |
 	       (unsigned int)b[2] << 16 | (unsigned int)b[3] << 24;
-}
-
-/* Equal bytes, but for the line number field of the section's entries. */
-static bool same_bytes(const struct kelf_sym *p, const struct kelf_sym *o)
-{
-	const unsigned char *a = p->sec->data + p->sym.st_value;
-	const unsigned char *b = o->sec->data + o->sym.st_value;
-	const struct arch_line_field *lf = arch_line_field(p->sec->name);
-	size_t n = p->sym.st_size, end;
-
-	if (!lf || p->type != STT_OBJECT || n < lf->offset + 4)
-		return !memcmp(a, b, n);
-	end = lf->offset + 4;
-	return !memcmp(a, b, lf->offset) && !memcmp(a + end, b + end, n - end) &&
-	       !((read_le32(a + lf->offset) ^ read_le32(b + lf->offset)) & ~lf->mask);
-}
-
-/* The same relocations at the same places, target by target. */
-static bool same_relocations(const struct km_diff *d, const struct kelf_sym *p,
-			     const struct kelf_sym *o)
-{
-	GElf_Addr ps = p->sym.st_value, os = o->sym.st_value;
-	struct kelf_rela *rp, *ro;
-	size_t np, no, i;
-
-	rp = kelf_relas_in(p->sec, ps, ps + p->sym.st_size, &np);
-	ro = kelf_relas_in(o->sec, os, os + o->sym.st_size, &no);
-	if (np != no)
-		return false;
-	for (i = 0; i < np; i++) {
-		if (rp[i].offset - ps != ro[i].offset - os ||
-		    rp[i].type != ro[i].type || !same_target(d, &rp[i], &ro[i]))
-			return false;
-	}
-	return true;
-}
-
-/* Same bytes and the same relocations. */
-static bool same_contents(const struct km_diff *d, const struct kelf_sym *p,
-			  const struct kelf_sym *o)
-{
-	if (p->sym.st_size != o->sym.st_size)
-		return false;
-	if (p->sec->data && o->sec->data && !same_bytes(p, o))
-		return false;
-	if (!p->sec->data != !o->sec->data)
-		return false;
-	return same_relocations(d, p, o);
 }
 
 /*
@@ -370,14 +94,14 @@ static bool is_moved_line(const struct km_diff *d, const unsigned char *a,
 }
 
 /* Do the functions differ only in line numbers, as the line map moved them? */
-static bool only_lines_differ(const struct km_diff *d, const struct kelf_sym *p,
+static bool only_lines_differ(struct km_diff *d, const struct kelf_sym *p,
 			      const struct kelf_sym *o)
 {
 	const unsigned char *a, *b;
 	size_t n = p->sym.st_size, i = 0, j;
 
 	if (!d->lines || n != o->sym.st_size || !p->sec->data || !o->sec->data ||
-	    !same_relocations(d, p, o))
+	    !km_same_relocations(d, p, o))
 		return false;
 	a = o->sec->data + o->sym.st_value;
 	b = p->sec->data + p->sym.st_value;
@@ -395,11 +119,9 @@ static bool only_lines_differ(const struct km_diff *d, const struct kelf_sym *p,
 	return true;
 }
 
-static bool is_init_section(const struct kelf_sec *sec)
+static bool is_init_code(const struct kelf_sym *s)
 {
-	return km_starts_with(sec->name, ".init.") ||
-	       km_starts_with(sec->name, ".exit.") ||
-	       km_starts_with(sec->name, ".head.text");
+	return km_kind_is_init(km_section_kind(s->sec));
 }
 
 static bool is_cold_part(const struct kelf_sym *s)
@@ -407,19 +129,24 @@ static bool is_cold_part(const struct kelf_sym *s)
 	return strstr(s->name, ".cold") != NULL;
 }
 
+static bool is_code(const struct kelf_sym *s)
+{
+	return kelf_is_function(s) && kelf_is_text(s->sec);
+}
+
 static void compare_functions(struct km_diff *d)
 {
 	struct kelf_sym *p;
 
 	for_each_sym(d->patched, p) {
-		if (!kelf_is_function(p) || !kelf_is_text(p->sec))
+		if (!is_code(p))
 			continue;
 		if (!p->twin)
 			p->status = KELF_NEW;
-		else if (!same_contents(d, p, p->twin))
+		else if (!km_same_contents(d, p, p->twin))
 			p->status = KELF_CHANGED;
 		/* code that already ran at boot: a moved __LINE__ is no change */
-		if (p->status == KELF_CHANGED && is_init_section(p->sec) &&
+		if (p->status == KELF_CHANGED && is_init_code(p) &&
 		    only_lines_differ(d, p, p->twin)) {
 			km_debug(d->ctx, "%s: only line numbers moved in __init "
 				 "function '%s'", d->name, p->name);
@@ -449,9 +176,39 @@ static void link_cold_parts(struct km_diff *d)
 	}
 }
 
-static bool is_writable(const struct kelf_sec *sec)
+/* --- data --- */
+
+static void refuse_moved(struct km_diff *d, const struct kelf_sym *p)
 {
-	return (sec->sh.sh_flags & SHF_WRITE) != 0;
+	const struct kelf_sym *o = p->moved;
+
+	refuse(d, "cannot live patch '%s': variable '%s' moves from %s "
+	       "(section %s) to %s (section %s): the kernel keeps its copy "
+	       "where it is, so this is a change of data a live patch cannot "
+	       "make; keep the declaration as it is, or add new state with a "
+	       "shadow variable", d->name, p->name,
+	       km_kind_name(km_section_kind(o->sec)), o->sec->name,
+	       km_kind_name(km_section_kind(p->sec)), p->sec->name);
+}
+
+static void refuse_changed_data(struct km_diff *d, const struct kelf_sym *p)
+{
+	bool resized = p->twin->sym.st_size != p->sym.st_size;
+	enum km_sec_kind kind = km_section_kind(p->sec);
+
+	if (km_kind_is_init(kind)) {
+		refuse(d, "cannot live patch '%s': %s '%s' (section %s) "
+		       "changes: it was used at boot and is gone; apply the "
+		       "fix with a reboot", d->name, km_kind_name(kind),
+		       p->name, p->sec->name);
+		return;
+	}
+	refuse(d, "cannot live patch '%s': %s '%s' (section %s) changes "
+	       "its %s: a live patch cannot change data that the running "
+	       "kernel already holds; change the code that uses it instead, "
+	       "or add new state with a shadow variable", d->name,
+	       km_kind_is_readonly(kind) ? "constant" : "variable", p->name,
+	       p->sec->name, resized ? "size (data layout)" : "initial value");
 }
 
 static void compare_data(struct km_diff *d)
@@ -461,45 +218,129 @@ static void compare_data(struct km_diff *d)
 	for_each_sym(d->patched, p) {
 		if (!kelf_is_object(p) || arch_is_ignored_section(p->sec->name))
 			continue;
+		if (p->moved && !p->twin) {
+			p->status = KELF_CHANGED;
+			refuse_moved(d, p);
+			continue;
+		}
 		if (!p->twin) {
 			p->status = KELF_NEW;
 			continue;
 		}
-		if (same_contents(d, p, p->twin))
+		/* never shared with the kernel: copied where used */
+		if (km_is_carried_constant(p) || km_same_contents(d, p, p->twin))
 			continue;
 		p->status = KELF_CHANGED;
-		refuse(d, "cannot live patch '%s': %s '%s' (section %s) changes "
-		       "its %s: a live patch cannot change data that the "
-		       "running kernel already holds", d->name,
-		       is_writable(p->sec) ? "variable" : "constant", p->name,
-		       p->sec->name,
-		       p->twin->sym.st_size != p->sym.st_size ?
-		       "size (data layout)" : "initial value");
+		refuse_changed_data(d, p);
 	}
+}
+
+/* --- tables the kernel walks --- */
+
+/* Sections some relocation of e points into. */
+static bool *referenced_sections(const struct kelf *e)
+{
+	bool *ref = calloc(e->nr_secs, sizeof(*ref));
+	struct kelf_sec *s;
+	struct kelf_rela *r;
+
+	if (!ref)
+		return NULL;
+	for_each_sec(e, s)
+		for_each_rela(s, r)
+			if (r->sym->sec)
+				ref[r->sym->sec->index] = true;
+	return ref;
+}
+
+static bool has_entries_outside_symbols(const struct kelf *e,
+					const struct kelf_sec *sec)
+{
+	struct kelf_rela *r;
+
+	for_each_rela(sec, r)
+		if (!kelf_symbol_at(e, sec, r->offset))
+			return true;
+	return false;
+}
+
+/*
+ * A section nothing points into, with entries that no variable holds, is a
+ * table the kernel walks (PCI fixups, initcalls, ...).  kmend cannot tell
+ * what its entries mean: when one changes, refuse rather than drop it.
+ */
+static int check_tables(struct km_diff *d)
+{
+	bool *ref = referenced_sections(d->patched);
+	struct kelf_sec *s;
+
+	if (!ref)
+		return -ENOMEM;
+	for_each_sec(d->patched, s) {
+		const struct kelf_sec *o;
+
+		if (!(s->sh.sh_flags & SHF_ALLOC) || kelf_is_text(s) ||
+		    ref[s->index] || !s->nr_relas || s->sh.sh_type == SHT_RELA ||
+		    arch_special_section(s->name) ||
+		    arch_is_ignored_section(s->name) ||
+		    km_kind_is_init(km_section_kind(s)) ||
+		    !has_entries_outside_symbols(d->patched, s))
+			continue;
+		o = kelf_find_section(d->orig, s->name);
+		if (o && km_same_section(d, s, o))
+			continue;
+		refuse(d, "cannot live patch '%s': section %s, a table the "
+		       "kernel reads at boot or load time, %s: kmend does not "
+		       "know its layout, and a live patch cannot register or "
+		       "change its entries", d->name, s->name,
+		       o ? "changes" : "is new");
+	}
+	free(ref);
+	return 0;
+}
+
+/* --- what the patch carries --- */
+
+static void refuse_shared_section(struct km_diff *d, const struct kelf_sym *p)
+{
+	if (!strcmp(p->sec->name, ".noinstr.text"))
+		refuse(d, "cannot live patch '%s': function '%s' is noinstr "
+		       "(section .noinstr.text): it cannot be traced, so "
+		       "livepatch cannot redirect it; change its traceable "
+		       "callers instead", d->name, p->name);
+	else if (!strcmp(p->sec->name, ".text"))
+		refuse(d, "cannot live patch '%s': function '%s' does not have "
+		       "a section of its own: compile with -ffunction-sections "
+		       "-fdata-sections", d->name, p->name);
+	else
+		refuse(d, "cannot live patch '%s': function '%s' shares section "
+		       "%s with other functions (an attribute such as __sched "
+		       "or __kprobes puts them together): kmend cannot carry "
+		       "one function out of a shared section yet", d->name,
+		       p->name, p->sec->name);
 }
 
 static void check_function(struct km_diff *d, const struct kelf_sym *p)
 {
-	if (p->sec->func != p) {
-		refuse(d, "cannot live patch '%s': function '%s' does not have "
-		       "a section of its own: compile with -ffunction-sections "
-		       "-fdata-sections", d->name, p->name);
+	enum km_sec_kind kind = km_section_kind(p->sec);
+
+	if (km_kind_is_init(kind)) {
+		refuse(d, "cannot live patch '%s': %s function '%s' is %s "
+		       "(section %s): it %s at boot and is gone; apply the fix "
+		       "with a reboot", d->name, km_status_name(p->status),
+		       p->name, km_kind_name(kind), p->sec->name,
+		       p->status == KELF_NEW ? "would have run" : "ran");
 		return;
 	}
-	if (is_init_section(p->sec)) {
-		refuse(d, "cannot live patch '%s': function '%s' is %s code "
-		       "(section %s): it ran at boot and is gone; apply the "
-		       "fix with a reboot", d->name, p->name,
-		       km_starts_with(p->sec->name, ".exit.") ? "__exit" : "__init",
-		       p->sec->name);
+	if (p->sec->func != p) {
+		refuse_shared_section(d, p);
 		return;
 	}
 	if (p->status == KELF_CHANGED && !is_cold_part(p) &&
 	    !arch_has_fentry(p->sec, p->sym.st_value))
 		refuse(d, "cannot live patch '%s': function '%s' has no ftrace "
 		       "entry (__fentry__ call): it is notrace or not traceable, "
-		       "so livepatch cannot redirect it", d->name,
-		       p->name);
+		       "so livepatch cannot redirect it", d->name, p->name);
 }
 
 static int add_func(struct km_diff *d, struct kelf_sym *p)
@@ -518,6 +359,8 @@ static int add_func(struct km_diff *d, struct kelf_sym *p)
 	f->replaces = p->status == KELF_CHANGED && !is_cold_part(p);
 	if (f->replaces)
 		d->nr_replaced++;
+	if (p->status == KELF_NEW && p->bind != STB_LOCAL)
+		d->nr_new_global++;
 	p->include = true;
 	return 0;
 }
@@ -528,7 +371,7 @@ static int collect_functions(struct km_diff *d)
 	int ret;
 
 	for_each_sym(d->patched, p) {
-		if (!kelf_is_function(p) || !kelf_is_text(p->sec))
+		if (!is_code(p))
 			continue;
 		/* a cold part travels with its parent */
 		if (is_cold_part(p) && p->parent && p->parent->status != KELF_SAME)
@@ -547,18 +390,24 @@ int km_diff_objects(struct km_diff *d)
 {
 	int ret;
 
-	correlate_by_name(d);
-	correlate_numbered(d);
-	correlate_sections(d);
+	ret = km_correlate(d);
+	if (!ret)
+		ret = km_index_entries(d);
+	if (ret)
+		return ret;
 	compare_functions(d);
 	link_cold_parts(d);
 	compare_data(d);
-	ret = collect_functions(d);
+	ret = check_tables(d);
+	if (!ret)
+		ret = collect_functions(d);
+	if (!ret)
+		ret = d->error;
 	if (ret)
 		return ret;
 	if (d->nr_refused)
 		return -KM_EUNPATCHABLE;
-	if (!d->nr_replaced)
+	if (!d->nr_replaced && !d->nr_new_global)
 		return KM_DIFF_NOCHANGE;
 	return 0;
 }

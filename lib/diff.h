@@ -10,6 +10,8 @@
 #include "kmend.h"
 #include "linemap.h"
 
+struct km_entries;
+
 struct km_diff_func {
 	struct kelf_sym *sym;	/* in the patched object */
 	struct kelf_sym *orig;	/* its twin, NULL when new */
@@ -28,7 +30,12 @@ struct km_diff {
 	struct km_diff_func *funcs;
 	size_t nr_funcs;
 	size_t nr_replaced;
+	size_t nr_new_global;	/* new global functions: other files may call them */
 	int nr_refused;
+	int error;		/* the first failure while comparing */
+	/* special-section entries by function (compare.h) */
+	struct km_entries *pentries, *oentries;
+	int cmp_depth;
 };
 
 /* km_diff_objects() returns this when nothing functional changed. */

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "arch.h"
+#include "compare.h"
 #include "emit.h"
+#include "identity.h"
+#include "reloc.h"
 #include "util.h"
 
 struct emitter {
@@ -96,19 +99,14 @@ static struct kelf_out_sym *include_symbol(struct emitter *em,
 	os = include_section(em, sym->sec);
 	if (!os)
 		return NULL;
-	out = kelf_out_add_symbol(em->o, sym->name, STB_LOCAL, sym->type, os,
+	/* new globals keep their names: other files of the patch use them */
+	out = kelf_out_add_symbol(em->o, sym->name,
+				  sym->twin || sym->bind == STB_LOCAL ?
+				  STB_LOCAL : STB_GLOBAL, sym->type, os,
 				  sym->sym.st_value, sym->sym.st_size);
 	sym->out = out;
 	sym->include = true;
 	return out;
-}
-
-static bool is_numbered_local(const struct kelf_sym *s)
-{
-	const char *dot = strrchr(s->name, '.');
-
-	return s->bind == STB_LOCAL && dot && dot[1] &&
-	       strspn(dot + 1, "0123456789") == strlen(dot + 1);
 }
 
 static bool is_writable(const struct kelf_sec *sec)
@@ -156,55 +154,82 @@ static int section_ref(struct emitter *em, struct kelf_sec *sec,
 	return 0;
 }
 
+/* A symbol of the patched object with no twin in the kernel. */
+static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
+			    GElf_Sxword addend, struct out_target *t,
+			    const char *where)
+{
+	enum km_sec_kind kind = km_section_kind(sym->sec);
+
+	if (sym->moved)		/* refused by the differ already */
+		return -KM_EUNPATCHABLE;
+	if (sym->ambiguous && kind == KM_KIND_ONCE) {
+		km_info(em->d->ctx, "    note: %s: '%s' is a new once-only flag "
+			"(its twin in the kernel cannot be told apart): the "
+			"warning may show once more", where, sym->name);
+		return local_ref(em, sym, addend, t);
+	}
+	if (sym->ambiguous) {
+		em_refuse(em, "cannot live patch '%s': %s uses the static "
+			  "variable '%s', and kmend cannot tell which of the "
+			  "kernel's variables of that name it is (the functions "
+			  "using it changed how many they have); give it a "
+			  "distinct name or use a shadow variable",
+			  patched_path(em), where, sym->name);
+		return -KM_EUNPATCHABLE;
+	}
+	if (sym->type == STT_FUNC || km_kind_is_init(kind) ||
+	    kind == KM_KIND_PERCPU) {
+		em_refuse(em, "cannot live patch '%s': %s refers to new %s '%s' "
+			  "(section %s), which a live patch cannot carry",
+			  patched_path(em), where, km_kind_name(kind),
+			  sym->name, sym->sec->name);
+		return -KM_EUNPATCHABLE;
+	}
+	/* new data: the module holds it */
+	return local_ref(em, sym, addend, t);
+}
+
 static int named_target(struct emitter *em, struct kelf_sym *sym,
 			GElf_Sxword addend, struct out_target *t,
 			const char *where)
 {
-	if (sym->include)
-		return local_ref(em, sym, addend, t);
-	if (!sym->sec)
-		return kernel_ref(em, sym, addend, t);
-	/* compiler-numbered constants (__func__.N) are copied, not shared */
-	if (sym->type == STT_OBJECT && !is_writable(sym->sec) &&
-	    (is_numbered_local(sym) || !sym->twin))
+	if (sym->include || km_is_carried_constant(sym))
 		return local_ref(em, sym, addend, t);
 	if (sym->twin)
 		return kernel_ref(em, sym->twin, addend, t);
-	em_refuse(em, "cannot live patch '%s': %s refers to new %s '%s' "
-		  "(section %s): new variables are not supported yet",
-		  patched_path(em), where,
-		  sym->type == STT_FUNC ? "function" : "variable", sym->name,
-		  sym->sec->name);
+	return untwinned_target(em, sym, addend, t, where);
+}
+
+/* Bytes without a symbol: literals and constants are copied. */
+static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
+			    GElf_Sxword addend, struct out_target *t,
+			    const char *where)
+{
+	if (!is_writable(sec))
+		return section_ref(em, sec, addend, t);
+	em_refuse(em, "cannot live patch '%s': %s refers to writable data "
+		  "without a symbol in section %s (data the compiler laid out "
+		  "in the kernel, which a live patch cannot name)",
+		  patched_path(em), where, sec->name);
 	return -KM_EUNPATCHABLE;
 }
 
-static int resolve_target(struct emitter *em, const struct kelf_rela *r,
-			  struct out_target *t, const char *where)
+static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
+			  const struct kelf_rela *r, struct out_target *t,
+			  const char *where)
 {
-	struct kelf_sym *s = r->sym;
-	struct kelf_sec *sec = s->sec;
-	struct kelf_sym *at;
-	GElf_Sxword pos;
+	struct kelf_target kt;
+	int ret;
 
-	if (s->type != STT_SECTION)
-		return named_target(em, s, r->addend, t, where);
-	if (!sec)
-		return -EINVAL;
-	if (kelf_is_string_section(sec))
-		return section_ref(em, sec, r->addend, t);
-	pos = r->addend + (arch_is_pc_relative(r->type) ? arch_pc_bias() : 0);
-	at = kelf_symbol_for(em->d->patched, sec, pos);
-	if (at)
-		return named_target(em, at, r->addend - (GElf_Sxword)at->sym.st_value,
-				    t, where);
-	if (is_writable(sec)) {
-		em_refuse(em, "cannot live patch '%s': %s refers to anonymous "
-			  "data in %s+0x%lx that the kernel holds",
-			  patched_path(em), where, sec->name, (long)pos);
-		return -KM_EUNPATCHABLE;
-	}
-	/* anonymous constants or code (.rodata, .altinstr_replacement) */
-	return section_ref(em, sec, r->addend, t);
+	ret = kelf_target_of(em->d->ctx, em->d->patched, sec, r, &kt);
+	if (ret)
+		return ret;
+	if (kelf_target_is_external(&kt))
+		return kernel_ref(em, kt.sym, r->addend, t);
+	if (kt.sym)
+		return named_target(em, kt.sym, kt.off - kt.bias, t, where);
+	return anonymous_target(em, kt.sec, kt.off - kt.bias, t, where);
 }
 
 /* Alternatives are applied at load, before livepatch relocations are. */
@@ -227,7 +252,7 @@ static int copy_relocations(struct emitter *em, struct kelf_out_sec *os)
 			 sec->func ? sec->func->name : sec->name,
 			 (unsigned long)(r->offset -
 					 (sec->func ? sec->func->sym.st_value : 0)));
-		ret = resolve_target(em, r, &t, where);
+		ret = resolve_target(em, sec, r, &t, where);
 		if (ret == -KM_EUNPATCHABLE)
 			continue;
 		if (ret)
@@ -288,19 +313,19 @@ struct special_out {
 	struct kelf_out_sec *sec, *parallel;
 };
 
-static bool entry_names_included_code(const struct kelf_sec *sec,
+static bool entry_names_included_code(const struct emitter *em,
+				      const struct kelf_sec *sec,
 				      const struct arch_special *sp, size_t i)
 {
 	GElf_Addr at = i * sp->entsize + sp->anchor;
+	struct kelf_target t;
 	struct kelf_rela *r;
-	struct kelf_sec *target;
 	size_t n;
 
 	r = kelf_relas_in(sec, at, at + 1, &n);
-	if (n != 1)
+	if (n != 1 || kelf_target_of(em->d->ctx, em->d->patched, sec, r, &t))
 		return false;
-	target = r->sym->sec;
-	return target && target->include && target->func;
+	return t.sym && t.sec && t.sym->type == STT_FUNC && t.sym->include;
 }
 
 static int append_bytes(struct kelf_out_sec *os, const unsigned char *data,
@@ -333,16 +358,16 @@ static const char *code_name(const struct kelf_rela *r)
 }
 
 static bool is_dropped_target(const struct emitter *em,
+			      const struct kelf_sec *sec,
 			      const struct arch_special *sp,
 			      const struct kelf_rela *r)
 {
-	const struct kelf_sym *s = r->sym;
+	struct kelf_target t;
 
-	if (!sp->drop_target_section || !s->sec)
+	if (!sp->drop_target_section || !r->sym->sec ||
+	    kelf_target_of(em->d->ctx, em->d->patched, sec, r, &t))
 		return false;
-	if (s->type == STT_SECTION)
-		s = kelf_symbol_for(em->d->patched, s->sec, r->addend);
-	return s && s->sec && !strcmp(s->sec->name, sp->drop_target_section);
+	return t.sec && !strcmp(t.sec->name, sp->drop_target_section);
 }
 
 /* The targets of an entry's relocations; 1 when the entry is dropped. */
@@ -354,12 +379,12 @@ static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 	int ret;
 
 	for (j = 0; j < n; j++) {
-		if (is_dropped_target(em, sp, &r[j])) {
+		if (is_dropped_target(em, sec, sp, &r[j])) {
 			km_info(em->d->ctx, "    note: %s: %s", code_name(&r[0]),
 				sp->drop_effect);
 			return 1;
 		}
-		ret = resolve_target(em, &r[j], &t[j], sec->name);
+		ret = resolve_target(em, sec, &r[j], &t[j], sec->name);
 		if (ret)
 			return ret;
 		if (!t[j].klp)
@@ -444,7 +469,7 @@ static int copy_special_section(struct emitter *em, struct kelf_sec *sec,
 		return ret == -KM_EUNPATCHABLE ? 0 : ret;
 	n = sec->size / sp->entsize;
 	for (i = 0; i < n; i++) {
-		if (!entry_names_included_code(sec, sp, i))
+		if (!entry_names_included_code(em, sec, sp, i))
 			continue;
 		if (parallel && !so.parallel) {
 			so.parallel = special_out_section(em, parallel);
@@ -551,7 +576,7 @@ int km_emit_object(struct km_diff *d, const struct km_resolver *res,
 		ret = -KM_EUNPATCHABLE;
 	if (!ret)
 		ret = name_new_code(&em);
-	if (!ret)
+	if (!ret && path)
 		ret = kelf_out_write(d->ctx, em.o, path);
 	kelf_out_free(em.o);
 	free(em.out_sec);

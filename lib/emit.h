@@ -34,7 +34,8 @@ int km_resolve_from_object(void *data, const struct kelf_sym *sym,
 #define KM_NEW_FUNC_PREFIX "__kmend_new_"
 
 /*
- * Writes the patch object of a successful km_diff_objects() to path and
+ * Writes the patch object of a successful km_diff_objects() to path (NULL:
+ * decides everything, writes nothing: the same verdict) and
  * names the new code of each replaced function (d->funcs[i].alias:
  * alias_prefix followed by a number).  -KM_EUNPATCHABLE when something the
  * functions need cannot be carried.

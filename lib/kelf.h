@@ -48,6 +48,8 @@ struct kelf_sec {
 	struct kelf_sec *twin;
 	enum kelf_status status;
 	bool include;
+	const struct kelf_sec *cmp_with;	/* as for symbols */
+	signed char cmp_result;
 };
 
 struct kelf_sym {
@@ -62,6 +64,11 @@ struct kelf_sym {
 	bool include;
 	bool klp;		/* referenced through a livepatch relocation */
 	struct kelf_sym *parent;	/* foo for foo.cold */
+	struct kelf_sym *moved;	/* same name, another kind of section */
+	bool ambiguous;		/* numbered, and its uses name no one twin */
+	/* comparison by contents in progress or done: with whom, and result */
+	const struct kelf_sym *cmp_with;
+	signed char cmp_result;	/* 0 in progress, 1 same, -1 differs */
 	void *out;		/* the emitter's output symbol */
 };
 

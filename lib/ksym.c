@@ -165,41 +165,53 @@ static bool is_same_scope(const struct km_ksym *k, const char *file,
 	return k->bind == STB_LOCAL && k->file && file && !strcmp(k->file, file);
 }
 
-/* Sizes tell apart same-named statics of same-named files, and show a
- * pristine build that does not match the kernel. */
+/*
+ * Sizes tell apart same-named statics of same-named files; they are only a
+ * tie-breaker: code compiled with -ffunction-sections may have longer jumps
+ * than the linked kernel, so a size that differs proves nothing.
+ */
 static bool is_same_size(const struct km_ksym *k, const struct kelf_sym *sym)
 {
 	return !sym->sec || !sym->sym.st_size || k->size == sym->sym.st_size;
 }
 
-static bool is_candidate(const struct km_ksym *k, const char *file,
-			 const struct kelf_sym *sym)
+/* Among same-scope candidates, the one of the same size, if only one. */
+static const struct km_ksym *only_same_size(const struct km_ksyms *ks,
+					    const char *file,
+					    const struct kelf_sym *sym,
+					    size_t *candidates)
 {
-	return is_same_scope(k, file, sym) && is_same_size(k, sym);
-}
-
-/* No candidate: say why, when one symbol differs only in its size. */
-static void report_no_candidate(struct km_ctx *ctx, const struct km_ksyms *ks,
-				const char *file, const struct kelf_sym *sym,
-				size_t count)
-{
+	const struct km_ksym *mine = NULL;
 	struct km_hash_entry *e;
+	size_t n = 0;
 
 	km_hash_for_each_key(&ks->by_name, sym->name, e) {
 		const struct km_ksym *k = e->value;
 
-		if (!is_same_scope(k, file, sym))
-			continue;
-		km_err(ctx, "'%s' of %s is %lu bytes in '%s' but %lu bytes in "
-		       "the pristine build: the source or its config does not "
-		       "match this kernel", sym->name, file ? file : "?",
-		       (unsigned long)k->size, ks->vmlinux,
-		       (unsigned long)sym->sym.st_size);
-		return;
+		if (is_same_scope(k, file, sym) && is_same_size(k, sym)) {
+			n++;
+			mine = k;
+		}
 	}
-	km_err(ctx, "cannot tell which of the %zu symbols named '%s' in '%s' "
-	       "is the one of %s", count, sym->name, ks->vmlinux,
-	       file ? file : "this object");
+	if (n == 1)
+		*candidates = 1;
+	return mine;
+}
+
+bool km_ksyms_is_overridden(const struct km_ksyms *ks,
+			    const struct kelf_sym *sym)
+{
+	struct km_hash_entry *e;
+
+	if (sym->bind != STB_WEAK)
+		return false;
+	km_hash_for_each_key(&ks->by_name, sym->name, e) {
+		const struct km_ksym *k = e->value;
+
+		if (k->bind == STB_GLOBAL)
+			return true;
+	}
+	return false;
 }
 
 int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
@@ -214,11 +226,13 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		const struct km_ksym *k = e->value;
 
 		count++;
-		if (is_candidate(k, file, sym)) {
+		if (is_same_scope(k, file, sym)) {
 			candidates++;
 			mine = k;
 		}
 	}
+	if (candidates > 1)
+		mine = only_same_size(ks, file, sym, &candidates);
 	if (!count) {
 		km_err(ctx, "'%s' (from %s) is not in the symbol table of '%s': "
 		       "the source does not match this kernel, or the symbol "
@@ -227,7 +241,9 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		return -ENOENT;
 	}
 	if (!candidates) {
-		report_no_candidate(ctx, ks, file, sym, count);
+		km_err(ctx, "'%s' of %s is not among the %zu symbols of that "
+		       "name in '%s': the source does not match this kernel",
+		       sym->name, file ? file : "?", count, ks->vmlinux);
 		return -ENOENT;
 	}
 	if (candidates > 1) {
@@ -258,7 +274,10 @@ int km_ksyms_resolve(void *data, const struct kelf_sym *sym, char **name,
 	unsigned long pos;
 	int ret;
 
-	if (sym->bind != STB_LOCAL && km_ksyms_is_exported(r->ks, sym->name)) {
+	if (sym->bind != STB_LOCAL &&
+	    (km_ksyms_is_exported(r->ks, sym->name) ||
+	     (!sym->sec && r->patch_globals &&
+	      km_hash_get(r->patch_globals, sym->name)))) {
 		*klp = false;
 		*name = strdup(sym->name);
 		return *name ? 0 : -ENOMEM;

@@ -48,12 +48,22 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		    const char *file, const struct kelf_sym *sym,
 		    unsigned long *pos);
 
+/*
+ * Is sym, a weak symbol of the pristine object, overridden by a strong one
+ * elsewhere in the kernel?  Then its code never runs, and its name is the
+ * other definition's: replacing it would replace the wrong function.
+ */
+bool km_ksyms_is_overridden(const struct km_ksyms *ks,
+			    const struct kelf_sym *sym);
+
 /* A km_resolver for one pristine object (see emit.h). */
 struct km_ksym_resolver {
 	struct km_ctx *ctx;
 	const struct km_ksyms *ks;
 	const char *file;	/* STT_FILE of the pristine object */
 	const char *object;	/* for messages: fs/proc/cmdline.o */
+	/* globals another file of the patch defines (NULL: none) */
+	const struct km_hash *patch_globals;
 };
 int km_ksyms_resolve(void *data, const struct kelf_sym *sym, char **name,
 		     bool *klp);

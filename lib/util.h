@@ -30,6 +30,16 @@ char *km_buf_detach(struct km_buf *b);
 __attribute__((format(printf, 1, 2)))
 char *km_strfmt(const char *fmt, ...);
 bool km_starts_with(const char *s, const char *prefix);
+
+/* a + b, saturated: offsets read from a file must not overflow */
+static inline long long km_add_sat(long long a, long long b)
+{
+	long long r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return a < 0 ? -__LONG_LONG_MAX__ - 1 : __LONG_LONG_MAX__;
+	return r;
+}
 bool km_ends_with(const char *s, const char *suffix);
 
 double km_now(void);

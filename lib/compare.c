@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "identity.h"
+#include "reloc.h"
+#include "util.h"
+
+/* --- special-section entries by function --- */
+
+static struct km_entries *entries_table(const struct km_diff *d,
+					const struct kelf *e)
+{
+	return e == d->patched ? d->pentries : d->oentries;
+}
+
+const struct km_entries *km_entries_of(const struct km_diff *d,
+				       const struct kelf *e,
+				       const struct kelf_sym *func)
+{
+	return &entries_table(d, e)[func->index];
+}
+
+static int entries_add(struct km_entries *l, const struct km_entry *x)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		void *n = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!n)
+			return -ENOMEM;
+		l->v = n;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *x;
+	return 0;
+}
+
+static bool has_known_layout(const struct kelf_sec *sec,
+			     const struct arch_special *sp)
+{
+	return sec->data && sec->size % sp->entsize == 0 &&
+	       (!sec->sh.sh_entsize || sec->sh.sh_entsize == sp->entsize);
+}
+
+static int index_section_entries(struct km_diff *d, struct kelf *e,
+				 struct kelf_sec *sec,
+				 const struct arch_special *sp)
+{
+	struct km_entries *table = entries_table(d, e);
+	size_t i, n;
+	int ret;
+
+	for (i = 0; i < sec->size / sp->entsize; i++) {
+		GElf_Addr at = i * sp->entsize + sp->anchor;
+		struct kelf_rela *r = kelf_relas_in(sec, at, at + 1, &n);
+		struct kelf_target t;
+		struct km_entry x = { sec, sp, i, 0 };
+
+		if (n != 1)
+			continue;
+		ret = kelf_target_of(d->ctx, e, sec, r, &t);
+		if (ret)
+			return ret;
+		if (!t.sym || !t.sec || t.sym->type != STT_FUNC)
+			continue;
+		x.at = t.off;
+		ret = entries_add(&table[t.sym->index], &x);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int index_object_entries(struct km_diff *d, struct kelf *e)
+{
+	struct kelf_sec *sec;
+	int ret;
+
+	for_each_sec(e, sec) {
+		const struct arch_special *sp = arch_special_section(sec->name);
+
+		/* ORC follows the code: equal code, equal unwind data */
+		if (!sp || sp->parallel || !has_known_layout(sec, sp))
+			continue;
+		ret = index_section_entries(d, e, sec, sp);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int km_index_entries(struct km_diff *d)
+{
+	int ret;
+
+	d->pentries = calloc(d->patched->nr_syms, sizeof(*d->pentries));
+	d->oentries = calloc(d->orig->nr_syms, sizeof(*d->oentries));
+	if (!d->pentries || !d->oentries)
+		return -ENOMEM;
+	ret = index_object_entries(d, d->patched);
+	if (!ret)
+		ret = index_object_entries(d, d->orig);
+	return ret;
+}
+
+void km_entries_release(struct km_diff *d)
+{
+	size_t i;
+
+	for (i = 0; d->pentries && i < d->patched->nr_syms; i++)
+		free(d->pentries[i].v);
+	for (i = 0; d->oentries && i < d->orig->nr_syms; i++)
+		free(d->oentries[i].v);
+	free(d->pentries);
+	free(d->oentries);
+	d->pentries = d->oentries = NULL;
+}
+
+/* --- targets --- */
+
+bool km_is_carried_constant(const struct kelf_sym *s)
+{
+	return s->sec && s->bind == STB_LOCAL && s->type == STT_OBJECT &&
+	       km_section_kind(s->sec) == KM_KIND_RODATA &&
+	       km_is_numbered_name(s->name);
+}
+
+static bool target_error(struct km_diff *d, int ret)
+{
+	if (!d->error)
+		d->error = ret;
+	return false;
+}
+
+static bool same_region(struct km_diff *d, const struct kelf_sec *ps,
+			GElf_Sxword pa, const struct kelf_sec *os,
+			GElf_Sxword oa, size_t len);
+
+/* Unit by unit up to the terminating zero unit: the same string. */
+static bool same_string(const struct kelf_sec *ps, GElf_Sxword pa,
+			const struct kelf_sec *os, GElf_Sxword oa)
+{
+	size_t unit = ps->sh.sh_entsize ? ps->sh.sh_entsize : 1;
+	static const unsigned char zero[16];
+
+	if (unit > sizeof(zero) || unit != (os->sh.sh_entsize ? os->sh.sh_entsize : 1))
+		return false;
+	if (pa < 0 || oa < 0 || !ps->data || !os->data)
+		return false;
+	for (;; pa += unit, oa += unit) {
+		if ((size_t)pa + unit > ps->size || (size_t)oa + unit > os->size)
+			return false;
+		if (memcmp(ps->data + pa, os->data + oa, unit))
+			return false;
+		if (!memcmp(ps->data + pa, zero, unit))
+			return true;
+	}
+}
+
+static bool same_anonymous(struct km_diff *d, const struct kelf_target *tp,
+			   const struct kelf_target *to, size_t len)
+{
+	if (strcmp(tp->sec->name, to->sec->name) ||
+	    km_section_kind(tp->sec) != km_section_kind(to->sec))
+		return false;
+	if (kelf_is_string_section(tp->sec))
+		return same_string(tp->sec, tp->off, to->sec, to->off);
+	/* no symbol says how far it reaches: all of the section counts,
+	 * unless the caller knows the length (an alternative's code) */
+	if (len == (size_t)-1)
+		return tp->off == to->off && same_region(d, tp->sec, 0, to->sec, 0, len);
+	return same_region(d, tp->sec, tp->off, to->sec, to->off, len);
+}
+
+static bool same_target(struct km_diff *d, const struct kelf_target *tp,
+			const struct kelf_target *to, size_t len)
+{
+	if (kelf_target_is_external(tp) || kelf_target_is_external(to))
+		return kelf_target_is_external(tp) && kelf_target_is_external(to) &&
+		       tp->off == to->off && !strcmp(tp->sym->name, to->sym->name);
+	if (!tp->sym || !to->sym)
+		return !tp->sym && !to->sym && same_anonymous(d, tp, to, len);
+	if (tp->off != to->off)
+		return false;
+	if (km_is_carried_constant(tp->sym) || km_is_carried_constant(to->sym))
+		return km_is_carried_constant(tp->sym) &&
+		       km_is_carried_constant(to->sym) &&
+		       km_same_contents(d, tp->sym, to->sym);
+	return tp->sym->twin == to->sym;
+}
+
+/* The relocations of [pa, pa+len) and [oa, oa+len): same places, targets. */
+static bool same_relocs_in(struct km_diff *d, const struct kelf_sec *ps,
+			   GElf_Addr pa, const struct kelf_sec *os,
+			   GElf_Addr oa, GElf_Xword len)
+{
+	struct kelf_rela *rp, *ro;
+	size_t np, no, i;
+
+	rp = kelf_relas_in(ps, pa, pa + len, &np);
+	ro = kelf_relas_in(os, oa, oa + len, &no);
+	if (np != no)
+		return false;
+	for (i = 0; i < np; i++) {
+		struct kelf_target tp, to;
+		int ret;
+
+		if (rp[i].offset - pa != ro[i].offset - oa ||
+		    rp[i].type != ro[i].type)
+			return false;
+		ret = kelf_target_of(d->ctx, d->patched, ps, &rp[i], &tp);
+		if (!ret)
+			ret = kelf_target_of(d->ctx, d->orig, os, &ro[i], &to);
+		if (ret)
+			return target_error(d, ret);
+		if (!same_target(d, &tp, &to, (size_t)-1))
+			return false;
+	}
+	return true;
+}
+
+static bool same_region(struct km_diff *d, const struct kelf_sec *ps,
+			GElf_Sxword pa, const struct kelf_sec *os,
+			GElf_Sxword oa, size_t len)
+{
+	bool same;
+
+	if (len == (size_t)-1) {
+		if (ps->size != os->size || ps->sh.sh_type != os->sh.sh_type)
+			return false;
+		len = ps->size;
+	}
+	if (pa < 0 || oa < 0 || (size_t)pa + len > ps->size ||
+	    (size_t)oa + len > os->size)
+		return false;
+	if (ps->data && os->data && memcmp(ps->data + pa, os->data + oa, len))
+		return false;
+	if (!ps->data != !os->data)
+		return false;
+	if (!(pa == 0 && oa == 0 && len == ps->size))
+		return same_relocs_in(d, ps, (GElf_Addr)pa, os, (GElf_Addr)oa, len);
+	/* a whole section: compared once (see km_same_contents) */
+	if (ps->cmp_with == os)
+		return ps->cmp_result >= 0;
+	((struct kelf_sec *)ps)->cmp_with = os;
+	((struct kelf_sec *)ps)->cmp_result = 0;
+	d->cmp_depth++;
+	same = same_relocs_in(d, ps, 0, os, 0, len);
+	d->cmp_depth--;
+	((struct kelf_sec *)ps)->cmp_result = same ? 1 : -1;
+	if (same && d->cmp_depth)
+		((struct kelf_sec *)ps)->cmp_with = NULL;
+	return same;
+}
+
+bool km_same_section(struct km_diff *d, const struct kelf_sec *p,
+		     const struct kelf_sec *o)
+{
+	return same_region(d, p, 0, o, 0, (size_t)-1);
+}
+
+/* --- symbols --- */
+
+static unsigned int read_le32(const unsigned char *b)
+{
+	return (unsigned int)b[0] | (unsigned int)b[1] << 8 |
+	       (unsigned int)b[2] << 16 | (unsigned int)b[3] << 24;
+}
+
+/* Equal bytes, but for the line number field of the section's entries. */
+static bool same_bytes(const struct kelf_sym *p, const struct kelf_sym *o)
+{
+	const unsigned char *a = p->sec->data + p->sym.st_value;
+	const unsigned char *b = o->sec->data + o->sym.st_value;
+	const struct arch_line_field *lf = arch_line_field(p->sec->name);
+	size_t n = p->sym.st_size, end;
+
+	if (!lf || p->type != STT_OBJECT || n < lf->offset + 4)
+		return !memcmp(a, b, n);
+	end = lf->offset + 4;
+	return !memcmp(a, b, lf->offset) && !memcmp(a + end, b + end, n - end) &&
+	       !((read_le32(a + lf->offset) ^ read_le32(b + lf->offset)) & ~lf->mask);
+}
+
+bool km_same_relocations(struct km_diff *d, const struct kelf_sym *p,
+			 const struct kelf_sym *o)
+{
+	return same_relocs_in(d, p->sec, p->sym.st_value, o->sec,
+			      o->sym.st_value, p->sym.st_size);
+}
+
+/* The length an entry gives for the code its relocation at `at` names. */
+static size_t entry_target_len(const struct kelf_sec *sec,
+			       const struct arch_special *sp, size_t index,
+			       GElf_Addr at)
+{
+	const unsigned char *e = sec->data + index * sp->entsize;
+
+	if (!sp->repl_len_at || at != index * sp->entsize + sp->repl_offset_at)
+		return (size_t)-1;
+	return e[sp->repl_len_at];
+}
+
+static bool same_entry(struct km_diff *d, const struct km_entry *a,
+		       const struct km_entry *b)
+{
+	size_t sz = a->sp->entsize, np, no, i;
+	GElf_Addr pa = a->index * sz, oa = b->index * sz;
+	struct kelf_rela *rp, *ro;
+
+	if (a->sp != b->sp || a->at != b->at ||
+	    memcmp(a->sec->data + pa, b->sec->data + oa, sz))
+		return false;
+	rp = kelf_relas_in(a->sec, pa, pa + sz, &np);
+	ro = kelf_relas_in(b->sec, oa, oa + sz, &no);
+	if (np != no)
+		return false;
+	for (i = 0; i < np; i++) {
+		struct kelf_target tp, to;
+		int ret;
+
+		if (rp[i].offset - pa != ro[i].offset - oa ||
+		    rp[i].type != ro[i].type)
+			return false;
+		if (rp[i].offset - pa == a->sp->anchor)
+			continue;	/* the function itself, at a->at */
+		ret = kelf_target_of(d->ctx, d->patched, a->sec, &rp[i], &tp);
+		if (!ret)
+			ret = kelf_target_of(d->ctx, d->orig, b->sec, &ro[i], &to);
+		if (ret)
+			return target_error(d, ret);
+		if (!same_target(d, &tp, &to,
+				 entry_target_len(a->sec, a->sp, a->index,
+						  rp[i].offset)))
+			return false;
+	}
+	return true;
+}
+
+static bool same_entries(struct km_diff *d, const struct kelf_sym *p,
+			 const struct kelf_sym *o)
+{
+	const struct km_entries *ep = km_entries_of(d, d->patched, p);
+	const struct km_entries *eo = km_entries_of(d, d->orig, o);
+	size_t i;
+
+	if (ep->n != eo->n)
+		return false;
+	for (i = 0; i < ep->n; i++)
+		if (!same_entry(d, &ep->v[i], &eo->v[i]))
+			return false;
+	return true;
+}
+
+static bool compare_contents(struct km_diff *d, const struct kelf_sym *p,
+			     const struct kelf_sym *o)
+{
+	if (p->sym.st_size != o->sym.st_size || !p->sec || !o->sec)
+		return false;
+	if (!p->sec->data != !o->sec->data)
+		return false;
+	if (p->sec->data && !same_bytes(p, o))
+		return false;
+	if (!km_same_relocations(d, p, o))
+		return false;
+	return p->type != STT_FUNC || same_entries(d, p, o);
+}
+
+bool km_same_contents(struct km_diff *d, struct kelf_sym *p, struct kelf_sym *o)
+{
+	bool same;
+
+	/*
+	 * A cycle of constants naming each other is equal unless shown not.
+	 * "Differs" holds whatever was assumed; "same" found inside another
+	 * comparison rests on its assumption, so it is not remembered.
+	 */
+	if (p->cmp_with == o)
+		return p->cmp_result >= 0;
+	p->cmp_with = o;
+	p->cmp_result = 0;
+	d->cmp_depth++;
+	same = compare_contents(d, p, o);
+	d->cmp_depth--;
+	p->cmp_result = same ? 1 : -1;
+	if (same && d->cmp_depth)
+		p->cmp_with = NULL;
+	return same;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Is a symbol of the patched object the same as its twin?  The same bytes,
+ * relocations that reach the same targets (the twin of a symbol, or equal
+ * contents for what the compiler made up: string literals, numbered
+ * constants, data without a symbol), and, for a function, the same entries
+ * in every special section (__bug_table, __jump_table, alternatives ...).
+ */
+#ifndef KMEND_COMPARE_H
+#define KMEND_COMPARE_H
+
+#include "arch.h"
+#include "diff.h"
+
+/* An entry of a special section, owned by the function its anchor names. */
+struct km_entry {
+	const struct kelf_sec *sec;
+	const struct arch_special *sp;
+	size_t index;
+	GElf_Sxword at;		/* the anchor's offset in the function */
+};
+
+struct km_entries {
+	struct km_entry *v;
+	size_t n, cap;
+};
+
+/* Indexes the special-section entries of both objects by function. */
+int km_index_entries(struct km_diff *d);
+void km_entries_release(struct km_diff *d);
+const struct km_entries *km_entries_of(const struct km_diff *d,
+				       const struct kelf *e,
+				       const struct kelf_sym *func);
+
+/*
+ * Same bytes, relocations and (functions) entries.  A comparison that
+ * cannot be made (an undecodable instruction) says "differs" and records
+ * the error in d->error.
+ */
+bool km_same_contents(struct km_diff *d, struct kelf_sym *p, struct kelf_sym *o);
+/* Equal in the bytes the section's line fields leave out; relocations too. */
+bool km_same_relocations(struct km_diff *d, const struct kelf_sym *p,
+			 const struct kelf_sym *o);
+/* Whole sections: same bytes and relocation targets. */
+bool km_same_section(struct km_diff *d, const struct kelf_sec *p,
+		     const struct kelf_sec *o);
+/* A read-only constant the compiler made up: copied, compared by content. */
+bool km_is_carried_constant(const struct kelf_sym *s);
+
+#endif

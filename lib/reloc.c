@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+
+#include "arch.h"
+#include "reloc.h"
+#include "util.h"
+
+/* The function of a text section that holds offset: decoding starts there. */
+static GElf_Addr code_start(const struct kelf *e, const struct kelf_sec *sec,
+			    GElf_Addr offset)
+{
+	struct kelf_sym *f;
+
+	if (sec->func)
+		return sec->func->sym.st_value;
+	f = kelf_symbol_at(e, sec, offset);
+	return f && f->type == STT_FUNC ? f->sym.st_value : 0;
+}
+
+static int reloc_bias(struct km_ctx *ctx, const struct kelf *e,
+		      const struct kelf_sec *sec, const struct kelf_rela *r,
+		      long *bias)
+{
+	GElf_Addr start;
+	int ret;
+
+	*bias = 0;
+	if (!arch_is_pc_relative(r->type) || !kelf_is_text(sec))
+		return 0;
+	start = code_start(e, sec, r->offset);
+	ret = arch_pc_bias(sec->data + start, sec->size - start,
+			   r->offset - start, bias);
+	if (ret)
+		km_err(ctx, "cannot read '%s': cannot decode the instruction "
+		       "at %s+0x%lx (relocation to '%s')", e->path, sec->name,
+		       (unsigned long)r->offset, r->sym->name);
+	return ret;
+}
+
+/* A FUNC/OBJECT holding off, else one ending exactly at off (&a[N]). */
+static struct kelf_sym *symbol_holding(const struct kelf *e,
+				       const struct kelf_sec *sec,
+				       GElf_Sxword off)
+{
+	struct kelf_sym *s, *end = NULL;
+
+	if (off < 0 || (GElf_Xword)off > sec->size)
+		return NULL;
+	for_each_sym(e, s) {
+		GElf_Xword v = s->sym.st_value, z = s->sym.st_size;
+
+		if (s->sec != sec || (s->type != STT_FUNC && s->type != STT_OBJECT))
+			continue;
+		if ((GElf_Xword)off >= v && (GElf_Xword)off < v + z)
+			return s;
+		if (z && (GElf_Xword)off == v + z && !end)
+			end = s;
+	}
+	return end;
+}
+
+int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
+		   const struct kelf_sec *sec, const struct kelf_rela *r,
+		   struct kelf_target *t)
+{
+	struct kelf_sym *s = r->sym;
+	GElf_Sxword at;
+	long bias;
+	int ret;
+
+	ret = reloc_bias(ctx, e, sec, r, &bias);
+	if (ret)
+		return ret;
+	t->sec = s->sec;
+	t->bias = bias;
+	if (!s->sec) {		/* an external */
+		t->sym = s;
+		t->off = km_add_sat(r->addend, bias);
+		return 0;
+	}
+	if (s->type == STT_FUNC || s->type == STT_OBJECT) {
+		t->sym = s;
+		t->off = km_add_sat(r->addend, bias);
+		return 0;
+	}
+	/* a section symbol or a label (.LC6): find what the bytes belong to */
+	at = km_add_sat(km_add_sat((GElf_Sxword)s->sym.st_value, r->addend), bias);
+	t->sym = symbol_holding(e, s->sec, at);
+	t->off = t->sym ? at - (GElf_Sxword)t->sym->sym.st_value : at;
+	return 0;
+}
