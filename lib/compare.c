@@ -185,6 +185,9 @@ static bool same_target(struct km_diff *d, const struct kelf_target *tp,
 		return !tp->sym && !to->sym && same_anonymous(d, tp, to, len);
 	if (tp->off != to->off)
 		return false;
+	/* boot code calling what left __init: it ran already, no change */
+	if (d->comparing_init && tp->sym->moved == to->sym)
+		return true;
 	if (km_is_carried_constant(tp->sym) || km_is_carried_constant(to->sym))
 		return km_is_carried_constant(tp->sym) &&
 		       km_is_carried_constant(to->sym) &&

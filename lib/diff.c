@@ -141,10 +141,12 @@ static void compare_functions(struct km_diff *d)
 	for_each_sym(d->patched, p) {
 		if (!is_code(p))
 			continue;
+		d->comparing_init = is_init_code(p);
 		if (!p->twin)
 			p->status = KELF_NEW;
 		else if (!km_same_contents(d, p, p->twin))
 			p->status = KELF_CHANGED;
+		d->comparing_init = false;
 		/* code that already ran at boot: a moved __LINE__ is no change */
 		if (p->status == KELF_CHANGED && is_init_code(p) &&
 		    only_lines_differ(d, p, p->twin)) {

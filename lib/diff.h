@@ -36,6 +36,7 @@ struct km_diff {
 	/* special-section entries by function (compare.h) */
 	struct km_entries *pentries, *oentries;
 	int cmp_depth;
+	bool comparing_init;	/* the function compared is __init code */
 };
 
 /* km_diff_objects() returns this when nothing functional changed. */

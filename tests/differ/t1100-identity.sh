@@ -42,7 +42,7 @@ test_expect_success 'constant data that becomes writable is refused' '
 	test "$(section_of ro-patched.o table)" = .data.table &&
 	kmend_diff 2 ro.o ro-patched.o &&
 	test_names table err &&
-	test_grep -i "read-only|writ|const" err &&
+	test_grep "[Rr]ead-only|[Ww]rit|[Cc]onst" err &&
 	kmend_diff 2 -o ro-out.o ro.o ro-patched.o &&
 	test_names table err &&
 	test ! -e ro-out.o
