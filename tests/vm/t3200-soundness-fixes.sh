@@ -52,7 +52,7 @@ test_expect_success 'the WARN_ON() fix loads and is live, and gone after unload'
 test_expect_success 'a new pr_info_once() next to an old pr_warn_once() builds' '
 	build_fix print-once print_once &&
 	grep -E "^ +(changed|new) " print_once.err >funcs &&
-	printf "    changed  proc_oom_score (fs/proc/base.c)\n" >expect &&
+	printf "    changed  proc_oom_score (fs/proc/base.c)\n    new      proc_oom_score.cold (fs/proc/base.c)\n" >expect &&
 	test_cmp expect funcs &&
 	readelf -sW print_once.ko >syms &&
 	test_grep -v "klp\.sym\.vmlinux\.__print_once" syms &&
