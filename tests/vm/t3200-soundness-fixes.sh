@@ -56,7 +56,8 @@ test_expect_success 'a new pr_info_once() next to an old pr_warn_once() builds' 
 	test_cmp expect funcs &&
 	readelf -sW print_once.ko >syms &&
 	test_grep -v "klp\.sym\.vmlinux\.__print_once" syms &&
-	test_grep "OBJECT +LOCAL +DEFAULT +[0-9]+ __print_once" syms
+	readelf -SW print_once.ko >sections &&
+	test_grep " \.data\.once +PROGBITS .* WA " sections
 '
 
 test_expect_success 'each once-flag prints once: the new one, and the kernel'"'"'s own' '
