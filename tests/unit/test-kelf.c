@@ -186,6 +186,15 @@ static char *write_symtab(struct suite *s)
 	kelf_out_add_symbol(o, "dup", STB_LOCAL, STT_FUNC, text, 0x10, 16);
 	kelf_out_add_symbol(o, "exported_fn", STB_GLOBAL, STT_FUNC, text, 0x40, 8);
 	kelf_out_add_symbol(o, "hidden_fn", STB_GLOBAL, STT_FUNC, text, 0x50, 8);
+	/* a weak default overridden by a strong one; one left weak */
+	kelf_out_add_symbol(o, "arch_hook", STB_GLOBAL, STT_FUNC, text, 0x60, 8);
+	kelf_out_add_symbol(o, "weak_only", STB_WEAK, STT_FUNC, text, 0x70, 8);
+	/* two statics of one name in one file: only the size tells them apart */
+	f = kelf_out_add_symbol(o, "c.c", STB_LOCAL, STT_FILE, NULL, 0, 0);
+	if (f)
+		f->shndx = SHN_ABS;
+	kelf_out_add_symbol(o, "twin", STB_LOCAL, STT_FUNC, text, 0x80, 8);
+	kelf_out_add_symbol(o, "twin", STB_LOCAL, STT_FUNC, text, 0x90, 24);
 	ret = text ? kelf_out_write(&s->ctx, o, path) : -ENOMEM;
 	kelf_out_free(o);
 	if (ret) {
@@ -274,6 +283,23 @@ static void test_sympos(struct suite *s)
 	check(s, !ret && klp && !strcmp(name, ".klp.sym.vmlinux.dup,1"),
 	      "a static function is a livepatch symbol with its position");
 	free(name);
+	sym = fake_sym("arch_hook", STB_WEAK);
+	check(s, km_ksyms_is_overridden(&ks, &sym),
+	      "a weak function the kernel has a strong definition of is overridden");
+	sym = fake_sym("weak_only", STB_WEAK);
+	check(s, !km_ksyms_is_overridden(&ks, &sym),
+	      "a weak function the kernel kept is not overridden");
+	sym = fake_sym("arch_hook", STB_GLOBAL);
+	check(s, !km_ksyms_is_overridden(&ks, &sym),
+	      "a strong function is never overridden");
+	sym = fake_sym("twin", STB_LOCAL);
+	sym.sec = &defined_in;
+	sym.sym.st_size = 24;
+	check(s, !km_ksyms_sympos(&s->ctx, &ks, "c.c", &sym, &pos) && pos == 2,
+	      "same-named statics of one file are told apart by size");
+	sym.sym.st_size = 40;
+	check(s, km_ksyms_sympos(&s->ctx, &ks, "c.c", &sym, &pos) == -ENOENT,
+	      "and when no size tells them apart, it is an error");
 	check(s, !km_ksyms_is_exported(&ks, "module_fn"),
 	      "exports of modules are not vmlinux's");
 	km_ksyms_release(&ks);
