@@ -12,6 +12,7 @@
 #include "kmod.h"
 #include "ksym.h"
 #include "ktree.h"
+#include "linedir.h"
 #include "patch.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ struct build {
 	size_t nr_patches;
 	char **sources;		/* the touched .c files */
 	size_t nr_sources;
+	struct km_linemap *lines;	/* where their lines went, once patched */
 	struct unit *units;
 	size_t nr_units;
 	struct km_ksyms ksyms;
@@ -406,12 +408,70 @@ static int compile_units(struct build *b, bool patched)
 	return ret;
 }
 
+static size_t source_index(const struct build *b, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_sources; i++)
+		if (!strcmp(b->sources[i], source))
+			break;
+	return i;
+}
+
+static const struct unit *reader_of(const struct build *b, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (has_name(b->units[i].reads, count_names(b->units[i].reads),
+			     source))
+			return &b->units[i];
+	return NULL;
+}
+
+/*
+ * The lines the fix did not touch keep their numbers (__LINE__), with
+ * #line directives naming the file as the compiler did in the pristine
+ * build (linedir.h).
+ */
+static int add_line_directives(struct build *b, const char *source,
+			       struct km_linemap *lines)
+{
+	const struct unit *u = reader_of(b, source);
+	char *name = u ? km_scratch_compiled_name(&b->scratch, u->object,
+						  source) : NULL;
+	char *orig = km_strfmt("%s/%s", b->tree.src, source);
+	char *patched = km_strfmt("%s/%s", b->scratch.src, source);
+	int ret;
+
+	if (!name) {
+		km_err(b->ctx, "cannot tell how the compiler names %s: %s",
+		       source, strerror(errno));
+		ret = -EIO;
+	} else if (!orig || !patched) {
+		ret = -ENOMEM;
+	} else {
+		ret = km_linedir_rewrite(b->ctx, orig, patched, name, lines);
+	}
+	free(name);
+	free(orig);
+	free(patched);
+	return ret < 0 ? ret : 0;
+}
+
 static int apply_patches(struct build *b)
 {
 	double t0 = km_now();
+	size_t i;
 	int ret = km_patch_apply_all(b->ctx, b->patches, b->nr_patches,
 				     b->scratch.src);
 
+	if (!ret) {
+		b->lines = calloc(b->nr_sources, sizeof(*b->lines));
+		ret = b->lines ? 0 : -ENOMEM;
+	}
+	for (i = 0; !ret && i < b->nr_sources; i++)
+		ret = add_line_directives(b, b->sources[i], &b->lines[i]);
 	if (!ret)
 		step_done(b, "applying the patches", t0);
 	return ret;
@@ -448,27 +508,12 @@ static void report_functions(struct build *b, const struct unit *u,
 			d->funcs[i].sym->name, u->source);
 }
 
-/* Where the lines of the unit's source went: cache's file -> patched. */
-static int map_lines(struct build *b, const struct unit *u,
-		     struct km_linemap *lines)
-{
-	char *old = km_strfmt("%s/%s", b->tree.src, u->reads[0]);
-	char *new = km_strfmt("%s/%s", b->scratch.src, u->reads[0]);
-	int ret = old && new ? km_linemap_from_files(b->ctx, old, new, lines)
-			     : -ENOMEM;
-
-	free(old);
-	free(new);
-	return ret;
-}
-
 /* Diffs one unit and writes its patch object; 1 when nothing changed. */
 static int diff_unit(struct build *b, size_t index)
 {
 	struct unit *u = &b->units[index];
 	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object };
 	struct km_resolver res = { km_ksyms_resolve, &kr };
-	struct km_linemap lines = { 0 };
 	struct km_diff d;
 	char prefix[64];
 	size_t i;
@@ -479,8 +524,8 @@ static int diff_unit(struct build *b, size_t index)
 		return ret;
 	d.name = u->source;
 	/* __LINE__ of the other files of the object would not follow it */
-	if (reads_own_source(u) && !map_lines(b, u, &lines))
-		d.lines = &lines;
+	if (reads_own_source(u) && b->lines)
+		d.lines = &b->lines[source_index(b, u->reads[0])];
 	kr.file = km_object_source_file(d.orig);
 	ret = km_diff_objects(&d);
 	if (ret == KM_DIFF_NOCHANGE)
@@ -496,7 +541,6 @@ static int diff_unit(struct build *b, size_t index)
 			ret = add_func(b, &d.funcs[i], kr.file);
 out:
 	km_diff_release(&d);
-	km_linemap_release(&lines);
 	return ret;
 }
 
@@ -642,9 +686,13 @@ static void cleanup(struct build *b)
 	for (i = 0; i < b->nr_units; i++)
 		release_unit(&b->units[i]);
 	free(b->units);
-	for (i = 0; i < b->nr_sources; i++)
+	for (i = 0; i < b->nr_sources; i++) {
 		free(b->sources[i]);
+		if (b->lines)
+			km_linemap_release(&b->lines[i]);
+	}
 	free(b->sources);
+	free(b->lines);
 	for (i = 0; i < b->nr_funcs; i++) {
 		free(b->funcs[i].old_name);
 		free(b->funcs[i].new_name);
