@@ -191,9 +191,20 @@ static void ask_arch(struct km_ctx *ctx, const struct km_scratch *scratch,
 	km_buf_release(&out);
 }
 
-/* Kbuild's query output for dir (memoized); NULL when it failed. */
-static const char *ask_dir(struct km_ctx *ctx, const struct km_scratch *scratch,
-			   const char *dir)
+static const struct dir_answer *find_answer(const struct km_kbuild *kb,
+					    const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < kb->nr_dirs; i++)
+		if (!strcmp(kb->dirs[i].dir, dir))
+			return &kb->dirs[i];
+	return NULL;
+}
+
+/* Runs the query makefile for dir; its output, or NULL when it failed. */
+static char *run_query(struct km_ctx *ctx, const struct km_scratch *scratch,
+		       const char *dir)
 {
 	struct km_kbuild *kb = scratch->kbuild;
 	char *obj_arg = km_strfmt("obj=%s", dir);
@@ -201,22 +212,11 @@ static const char *ask_dir(struct km_ctx *ctx, const struct km_scratch *scratch,
 			   obj_arg, "srctree=..", "ARCH=x86", "SRCARCH=x86",
 			   "BITS=64" };
 	struct km_buf out = KM_BUF_INIT;
-	struct dir_answer *a;
 	size_t i, n = 11;
-	void *grown;
-	int ret;
+	char *answer = NULL;
 
-	for (i = 0; i < kb->nr_dirs; i++)
-		if (!strcmp(kb->dirs[i].dir, dir))
-			return kb->dirs[i].out;
-	grown = realloc(kb->dirs, (kb->nr_dirs + 1) * sizeof(*kb->dirs));
-	if (!obj_arg || !grown) {
-		free(obj_arg);
-		if (grown)
-			kb->dirs = grown;
+	if (!obj_arg)
 		return NULL;
-	}
-	kb->dirs = grown;
 	if (!strcmp(dir, ".")) {
 		if (!kb->arch_asked)
 			ask_arch(ctx, scratch, kb);
@@ -226,19 +226,36 @@ static const char *ask_dir(struct km_ctx *ctx, const struct km_scratch *scratch,
 	}
 	argv[n++] = "kmend-query";
 	argv[n] = NULL;
-	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
-	if (ret)
+	if (km_run(ctx, NULL, argv, km_kbuild_env(), &out) == 0 && out.buf)
+		answer = km_buf_detach(&out);
+	else
 		km_debug(ctx, "cannot ask Kbuild what %s builds: %s", dir,
 			 out.buf ? out.buf : "");
-	a = &kb->dirs[kb->nr_dirs];
-	a->dir = strdup(dir);
-	a->out = ret == 0 && out.buf ? km_buf_detach(&out) : NULL;
 	km_buf_release(&out);
 	free(obj_arg);
-	if (!a->dir) {
-		free(a->out);
+	return answer;
+}
+
+/* Kbuild's query output for dir (asked once); NULL when it failed. */
+static const char *ask_dir(struct km_ctx *ctx, const struct km_scratch *scratch,
+			   const char *dir)
+{
+	struct km_kbuild *kb = scratch->kbuild;
+	const struct dir_answer *known = find_answer(kb, dir);
+	struct dir_answer *a;
+	void *grown;
+
+	if (known)
+		return known->out;
+	grown = realloc(kb->dirs, (kb->nr_dirs + 1) * sizeof(*kb->dirs));
+	if (!grown)
 		return NULL;
-	}
+	kb->dirs = grown;
+	a = &kb->dirs[kb->nr_dirs];
+	a->dir = strdup(dir);
+	if (!a->dir)
+		return NULL;
+	a->out = run_query(ctx, scratch, dir);
 	kb->nr_dirs++;
 	return a->out;
 }
