@@ -465,52 +465,83 @@ static int add_name(char ***list, size_t *n, const char *name)
 	return 0;
 }
 
-/* The .c and .S files of source's directory with #include "its name". */
-static int find_includers(const struct km_scratch *scratch, const char *source,
-			  char ***includers)
+/* Adds the .c and .S files of dir (but source) with #include "name". */
+static int find_includers_in(const struct km_scratch *scratch,
+			     const char *dir, const char *name,
+			     const char *source, char ***includers, size_t *n)
 {
-	const char *slash = strrchr(source, '/');
-	const char *base = slash ? slash + 1 : source;
-	char *dir = dir_of(source);
-	char *path = dir ? km_strfmt("%s/%s", scratch->src, dir) : NULL;
+	char *path = km_strfmt("%s/%s", scratch->src, dir);
 	struct dirent *de;
-	size_t n = 0;
 	int ret = 0;
 	DIR *d;
 
-	*includers = NULL;
-	if (!path) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!path)
+		return -ENOMEM;
 	d = opendir(path);
+	free(path);
 	if (!d)
-		goto out;
+		return 0;
 	while (!ret && (de = readdir(d))) {
 		struct km_buf text = KM_BUF_INIT;
 		char *rel, *full;
 
-		if (!is_source_name(de->d_name) || !strcmp(de->d_name, base))
+		if (!is_source_name(de->d_name))
 			continue;
-		rel = slash ? km_strfmt("%s/%s", dir, de->d_name)
-			    : strdup(de->d_name);
+		rel = strcmp(dir, ".") ? km_strfmt("%s/%s", dir, de->d_name)
+				       : strdup(de->d_name);
 		full = rel ? km_strfmt("%s/%s", scratch->src, rel) : NULL;
 		if (!full)
 			ret = -ENOMEM;
-		else if (km_is_file(full) && !km_read_file(full, &text) &&
-			 text.buf && includes_file(text.buf, base))
-			ret = add_name(includers, &n, rel);
+		else if (strcmp(rel, source) && km_is_file(full) &&
+			 !km_read_file(full, &text) && text.buf &&
+			 includes_file(text.buf, name))
+			ret = add_name(includers, n, rel);
 		km_buf_release(&text);
 		free(rel);
 		free(full);
 	}
 	closedir(d);
-out:
-	free(dir);
-	free(path);
 	return ret;
 }
 
+/*
+ * The files that #include source by its path from their own directory:
+ * in its directory (#include "deadline.c"), or one or two above it
+ * (#include "selftest/allowedips.c").
+ */
+static int find_includers(const struct km_scratch *scratch, const char *source,
+			  char ***includers)
+{
+	char *dir = dir_of(source), *name = NULL, *up;
+	const char *slash = strrchr(source, '/');
+	size_t n = 0;
+	int level, ret = 0;
+
+	*includers = NULL;
+	name = strdup(slash ? slash + 1 : source);
+	for (level = 0; !ret && level < 3; level++) {
+		char *longer;
+
+		if (!dir || !name) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = find_includers_in(scratch, dir, name, source, includers,
+					&n);
+		up = parent_dir(dir);
+		if (!up)
+			break;
+		slash = strrchr(dir, '/');
+		longer = km_strfmt("%s/%s", slash ? slash + 1 : dir, name);
+		free(name);
+		free(dir);
+		name = longer;
+		dir = up;
+	}
+	free(dir);
+	free(name);
+	return ret;
+}
 struct placing {
 	struct km_ctx *ctx;
 	const struct km_scratch *scratch;
