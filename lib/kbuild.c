@@ -581,7 +581,7 @@ static int place(struct placing *pl, const char *source, int depth)
 {
 	char *object = km_object_of_source(source), **includers = NULL;
 	char **why = depth ? NULL : &pl->why;
-	bool built = false, unknown = false;
+	bool built = false, unknown = false, included = false;
 	size_t i;
 	int own, ret;
 
@@ -597,18 +597,20 @@ static int place(struct placing *pl, const char *source, int depth)
 	if (!ret)
 		ret = find_includers(pl->scratch, source, &includers);
 	for (i = 0; !ret && includers && includers[i]; i++) {
+		int verdict;
+
+		included = true;
 		if (depth >= KM_INCLUDE_DEPTH) {
 			unknown = true;
 			break;
 		}
 		if (!depth)
 			ret = note_includer(pl, includers[i]);
-		ret = ret ? ret : place(pl, includers[i], depth + 1);
-		if (ret == KM_BUILT)
-			built = true;
-		else if (ret == KM_BUILT_UNKNOWN)
-			unknown = true;
-		ret = ret < 0 ? ret : 0;
+		verdict = ret ? ret : place(pl, includers[i], depth + 1);
+		if (verdict < 0)
+			ret = verdict;
+		built = built || verdict == KM_BUILT;
+		unknown = unknown || verdict == KM_BUILT_UNKNOWN;
 	}
 	km_kbuild_objects_free(includers);
 	free(object);
@@ -616,7 +618,7 @@ static int place(struct placing *pl, const char *source, int depth)
 		return ret;
 	if (built)
 		return KM_BUILT;
-	if (unknown || (own == KM_BUILT_UNKNOWN && !i))
+	if (unknown || (own == KM_BUILT_UNKNOWN && !included))
 		return KM_BUILT_UNKNOWN;
 	return KM_BUILT_OFF;
 }
