@@ -27,11 +27,13 @@ struct lexer {
 	bool continued;		/* the line before ended in backslash-newline */
 	bool directive;		/* inside a preprocessor directive */
 	int parens;		/* depth of parentheses in plain code */
+	int groups;		/* depth of #if groups */
 };
 
 struct line_info {
 	bool safe;		/* a directive may go right before the line */
 	bool conditional;	/* #if, #ifdef, #ifndef, #elif, #else, #endif */
+	int groups;		/* depth of #if groups where the line starts */
 };
 
 static bool is_blank(char c)
@@ -39,17 +41,27 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
 
-static bool is_conditional_name(const char *p, size_t n)
+static bool is_name(const char *p, size_t n, const char *name)
 {
-	static const char *const names[] = { "if", "ifdef", "ifndef", "elif",
-					     "else", "endif", "elifdef",
-					     "elifndef" };
+	return strlen(name) == n && !strncmp(p, name, n);
+}
+
+/* 1: opens a group (#if...), -1: closes one, 0: #else, #elif...; or 2. */
+static int conditional_kind(const char *p, size_t n)
+{
+	static const char *const others[] = { "elif", "else", "elifdef",
+					      "elifndef" };
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && !strncmp(p, names[i], n))
-			return true;
-	return false;
+	if (is_name(p, n, "if") || is_name(p, n, "ifdef") ||
+	    is_name(p, n, "ifndef"))
+		return 1;
+	if (is_name(p, n, "endif"))
+		return -1;
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (is_name(p, n, others[i]))
+			return 0;
+	return 2;
 }
 
 /* A line that starts a logical line: a directive? a conditional? */
@@ -57,11 +69,13 @@ static void start_line(struct lexer *lx, const char *p, const char *end,
 		       struct line_info *info)
 {
 	const char *name;
+	int kind;
 
 	/* a brace in column 0 opens or closes a function: depth 0 again */
 	if (p < end && (*p == '{' || *p == '}'))
 		lx->parens = 0;
 	info->safe = lx->parens == 0;
+	info->groups = lx->groups;
 	while (p < end && is_blank(*p))
 		p++;
 	if (p == end || *p != '#')
@@ -71,7 +85,10 @@ static void start_line(struct lexer *lx, const char *p, const char *end,
 		;
 	for (name = p; p < end && ((*p >= 'a' && *p <= 'z')); p++)
 		;
-	info->conditional = is_conditional_name(name, (size_t)(p - name));
+	kind = conditional_kind(name, (size_t)(p - name));
+	info->conditional = kind != 2;
+	if (kind == 1 || (kind == -1 && lx->groups > 0))
+		lx->groups += kind;
 }
 
 /* The characters of one physical line, without its newline. */
@@ -139,7 +156,7 @@ static void end_line(struct lexer *lx, bool continued)
 static void scan_lines(const char *text, size_t len, struct line_info *info,
 		       size_t nr_lines)
 {
-	struct lexer lx = { LEX_CODE, false, false, 0 };
+	struct lexer lx = { LEX_CODE, false, false, 0, 0 };
 	const char *p = text, *end = text + len;
 	size_t line;
 
@@ -199,16 +216,17 @@ static int emit_directive(struct rewrite *rw, long line)
 
 /*
  * The patched lines, each unchanged one preceded by a directive where its
- * number as compiled (cur) is not its old number and a directive may go;
- * after a conditional that follows a directive, the next safe unchanged
- * line gets one anyway.
+ * number as compiled (cur) is not its old number and a directive may go.
+ * A directive inside an #if group may be skipped: after the conditionals
+ * that follow it, the next safe unchanged line gets one anyway, until one
+ * goes outside every group.
  */
 static int write_lines(struct rewrite *rw)
 {
 	const struct km_linemap *map = rw->map;
 	const char *p = rw->text, *end = rw->text + rw->len;
 	long line, cur = 1, delta = 0;
-	bool resync = false;
+	bool resync = false, maybe_skipped = false;
 	size_t h = 0;
 	int ret = 0;
 
@@ -224,12 +242,13 @@ static int write_lines(struct rewrite *rw)
 		    (cur != line - delta || resync) && rw->info[line].safe) {
 			cur = line - delta;
 			resync = false;
+			maybe_skipped = rw->info[line].groups > 0;
 			ret = emit_directive(rw, cur);
 		}
 		if (!ret)
 			ret = km_buf_add(&rw->out, p, n);
 		cur++;
-		if (rw->info[line].conditional && rw->directives)
+		if (rw->info[line].conditional && maybe_skipped)
 			resync = true;
 		p += n;
 	}

@@ -17,10 +17,11 @@
  * directive `#line N "name"` before the first line after each change where
  * one may start (not inside a comment, a macro continuation or
  * parentheses), N being that line's number in orig_path; lines added by
- * the fix just continue the numbering.  After every preprocessor
- * conditional (#if ... #endif) that follows a directive, the numbering is
- * given again, since a directive in a group the preprocessor skips does
- * nothing.  name is the file's name as the compiler knows it (see
+ * the fix just continue the numbering.  A directive in a group the
+ * preprocessor skips (#ifdef CONFIG_X with X off) does nothing: after a
+ * directive inside an #if group, the numbering is given again after each
+ * conditional that follows, until a directive is outside every group.
+ * name is the file's name as the compiler knows it (see
  * km_scratch_compiled_name()).
  *
  * The file as the fix made it, without directives, is kept as

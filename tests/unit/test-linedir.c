@@ -171,6 +171,24 @@ int main(void)
 	      "after #endif the numbering is given again (#if 0 skipped the first)");
 	release(&r);
 
+	check(&s, !rewrite(&s,
+			   "int o1 = __LINE__;\n#if 1\n#if 0\n#endif\n"
+			   "int o5 = __LINE__;\n#endif\nint o7 = __LINE__;\n",
+			   "int o1 = __LINE__;\n#if 1\n#if 0\nint added;\n#endif\n"
+			   "int o5 = __LINE__;\n#endif\nint o7 = __LINE__;\n", &r) &&
+	      lines_kept(&s, 3),
+	      "nested groups: given again until a directive is outside them all");
+	release(&r);
+
+	check(&s, !rewrite(&s,
+			   "int o1 = __LINE__;\n#ifdef X\nint o3 = __LINE__;\n"
+			   "#endif\nint o5 = __LINE__;\n",
+			   "/* new */\nint o1 = __LINE__;\n#ifdef X\n"
+			   "int o3 = __LINE__;\n#endif\nint o5 = __LINE__;\n", &r) &&
+	      r.directives == 1 && lines_kept(&s, 2),
+	      "a directive outside any group needs no other after #endif");
+	release(&r);
+
 	check(&s, rewrite(&s, "a\n", "b\n", &r) == 0 && r.directives == 0,
 	      "no line moved, nothing to do");
 	release(&r);
