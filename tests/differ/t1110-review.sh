@@ -305,4 +305,34 @@ test_expect_success 'a changed table entry with a numbered name is refused' '
 	test_grep "my_fixups_final|__UNIQUE_ID_fixup" err
 '
 
+# --- 8. a numbered static that changes its kind of section ---
+
+# docs/kmend-diff.md: "A variable whose kind changes (... a variable that
+# gains __read_mostly) is a change of data and is refused, naming it." For
+# a static local (calls.0) the votes agree, pair_agreed() drops the pair as
+# another kind, and nothing marks it moved: the module gets a fresh copy.
+test_expect_success 'a static local that gains __read_mostly is refused' '
+	cat >kind.c <<-C &&
+	int f(int v) { static int calls; calls += v; return calls; }
+	C
+	cat >kind-patched.c <<-C &&
+	int f(int v)
+	{
+		static int calls __attribute__((section(".data..read_mostly")));
+		calls += v + 1;
+		return calls;
+	}
+	C
+	compile_pair kind &&
+	# setup: calls.0 on both sides, in .bss, then in .data..read_mostly
+	readelf -sW kind.o | grep -q " calls\.0$" &&
+	readelf -sW kind-patched.o | grep -q " calls\.0$" &&
+	readelf -SW kind-patched.o | grep -q " \.data\.\.read_mostly " &&
+	rc=$(diff_rc kind-out.o kind.o kind-patched.o) &&
+	case $rc in
+	2)	test ! -e kind-out.o && test_names calls.0 err ;;
+	*)	echo "exit $rc"; cat out err; no_private_copy kind-out.o "calls\.[0-9]+"; false ;;
+	esac
+'
+
 test_done
