@@ -20,6 +20,13 @@
 
 enum kelf_status { KELF_SAME, KELF_CHANGED, KELF_NEW };
 
+/*
+ * The largest section alignment kmend reads or writes.  The kernel's x86
+ * objects ask for 16 KiB at most (IRQ stacks; 32 KiB with KASAN); more is a
+ * broken object, and copied into an output it would pad the file to it.
+ */
+#define KELF_MAX_ALIGN 0x10000UL
+
 /* SHF_RELA_LIVEPATCH of include/uapi/linux/elf.h */
 #define KELF_SHF_RELA_LIVEPATCH 0x00100000
 
