@@ -479,6 +479,31 @@ static int write_elf(struct writer *w, int fd)
 	return ret;
 }
 
+/*
+ * libelf pads each section's file offset to its alignment: a section asking
+ * for 2^36 would make a 64 GiB file.  kelf_open() refuses such objects;
+ * this keeps any caller from writing one.
+ */
+static int check_alignments(struct km_ctx *ctx, const struct kelf_out *o,
+			    const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < o->nr_secs; i++) {
+		GElf_Xword align = o->secs[i]->sh.sh_addralign;
+
+		if (align <= 1 || (!(align & (align - 1)) &&
+				   align <= KELF_MAX_ALIGN))
+			continue;
+		km_err(ctx, "cannot write '%s': section %s asks for an "
+		       "alignment of %#lx (a power of two up to %#lx only)",
+		       path, o->secs[i]->name, (unsigned long)align,
+		       (unsigned long)KELF_MAX_ALIGN);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 {
 	struct writer w = { .ctx = ctx, .o = o };
@@ -488,6 +513,11 @@ int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 
 	if (!tmp)
 		return -ENOMEM;
+	ret = check_alignments(ctx, o, path);
+	if (ret) {
+		free(tmp);
+		return ret;
+	}
 	elf_version(EV_CURRENT);
 	/* offset 0 of both string tables is the empty name */
 	if (km_buf_add(&w.str.buf, "", 1) || km_buf_add(&w.shstr.buf, "", 1)) {
@@ -498,6 +528,7 @@ int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 	number_sections(&w);
 	w.reladata = calloc(o->nr_secs ? o->nr_secs : 1, sizeof(*w.reladata));
 	ret = w.reladata ? build_symbols(&w) : -ENOMEM;
+	km_tmp_register(tmp);
 	fd = ret ? -1 : open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (!ret && fd < 0)
 		ret = -errno;
@@ -515,6 +546,7 @@ int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 	}
 	if (ret)
 		unlink(tmp);
+	km_tmp_forget();
 	for (i = 0; w.reladata && i < o->nr_secs; i++)
 		free(w.reladata[i]);
 	free(w.reladata);
