@@ -106,6 +106,12 @@ static int info_file(struct km_cli *cli, const char *path, bool json)
 	ret = km_modinfo_read(&cli->ctx, path, &mi);
 	if (ret)
 		return km_exit_code(ret);
+	if (km_modinfo_not_livepatch_module(&mi)) {
+		cli_error(cli, "'%s' is not a live patch module: %s", path,
+			  km_modinfo_not_livepatch_module(&mi));
+		km_modinfo_release(&mi);
+		return KM_EXIT_ERROR;
+	}
 	name = km_modinfo_module_name(&mi);
 	krel = km_modinfo_get(&mi, "kmend_kernel") ?
 	       strdup(km_modinfo_get(&mi, "kmend_kernel")) :
