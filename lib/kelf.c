@@ -61,10 +61,23 @@ static int check_section(struct km_ctx *ctx, struct kelf *e,
 				  "%#lx: it must be a power of two, at most "
 				  "%#lx", s->name, (unsigned long)align,
 				  (unsigned long)KELF_MAX_ALIGN);
-	if (s->sh.sh_type == SHT_NOBITS && kelf_is_string_section(s))
+	/* the gABI's rule, which libelf enforces on writing */
+	if ((s->sh.sh_flags & SHF_COMPRESSED) &&
+	    ((s->sh.sh_flags & SHF_ALLOC) || s->sh.sh_type == SHT_NOBITS))
+		return bad_object(ctx, e, "section %s is compressed "
+				  "(SHF_COMPRESSED) but allocated or without "
+				  "contents", s->name);
+	/* libelf would not write it back out either */
+	if (s->sh.sh_entsize > 1 && s->size % s->sh.sh_entsize)
+		return bad_object(ctx, e, "section %s has entries of %lu bytes "
+				  "but is %zu bytes long", s->name,
+				  (unsigned long)s->sh.sh_entsize, s->size);
+	/* the differ reads the strings that relocations point at */
+	if (!s->data && s->size && kelf_is_string_section(s))
 		return bad_object(ctx, e, "section %s holds strings "
-				  "(SHF_STRINGS) but has no contents "
-				  "(SHT_NOBITS)", s->name);
+				  "(SHF_STRINGS) but has no contents (%s)",
+				  s->name, s->sh.sh_type == SHT_NOBITS ?
+				  "SHT_NOBITS" : "SHT_NULL");
 	return 0;
 }
 
@@ -388,6 +401,8 @@ static int index_object(struct km_ctx *ctx, struct kelf *e)
 	ret = read_sections(ctx, e);
 	if (!ret)
 		ret = read_symbols(ctx, e);
+	if (ret)
+		return ret;
 	for_each_sec(e, s) {
 		if (ret)
 			break;

@@ -116,8 +116,10 @@ bool kelf_is_object(const struct kelf_sym *sym);
 	for ((s) = (e)->secs + 1; (s) < (e)->secs + (e)->nr_secs; (s)++)
 #define for_each_sym(e, s) \
 	for ((s) = (e)->syms + 1; (s) < (e)->syms + (e)->nr_syms; (s)++)
+/* relas is NULL for a section without relocations: no NULL + 0 */
 #define for_each_rela(sec, r) \
-	for ((r) = (sec)->relas; (r) < (sec)->relas + (sec)->nr_relas; (r)++)
+	for ((r) = (sec)->relas; (r) && (r) < (sec)->relas + (sec)->nr_relas; \
+	     (r)++)
 
 /* --- building and writing an object --- */
 

@@ -35,6 +35,9 @@ struct kelf_out *kelf_out_new(const GElf_Ehdr *like)
 		return NULL;
 	o->eh = *like;
 	o->eh.e_type = ET_REL;
+	/* whatever the model object said: libelf writes version 1 only */
+	o->eh.e_ident[EI_VERSION] = EV_CURRENT;
+	o->eh.e_version = EV_CURRENT;
 	o->eh.e_phnum = 0;
 	o->eh.e_phoff = 0;
 	o->eh.e_entry = 0;
