@@ -533,16 +533,21 @@ int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 	ret = w.reladata ? build_symbols(&w) : -ENOMEM;
 	km_tmp_register(tmp);
 	fd = ret ? -1 : open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (!ret && fd < 0)
+	if (!ret && fd < 0) {
 		ret = -errno;
-	if (!ret)
+		km_err(ctx, "cannot write '%s': %s", path, strerror(errno));
+	} else if (!ret) {
 		ret = write_elf(&w, fd);
-	if (ret == -EINVAL || ret == -EIO)
-		km_err(ctx, "cannot write '%s': %s", path, elf_errmsg(-1));
+		if (ret == -EINVAL || ret == -EIO)
+			km_err(ctx, "cannot write '%s': %s", path,
+			       elf_errmsg(-1));
+	}
 	if (w.elf)
 		elf_end(w.elf);
-	if (fd >= 0 && close(fd) && !ret)
+	if (fd >= 0 && close(fd) && !ret) {
 		ret = -errno;
+		km_err(ctx, "cannot write '%s': %s", path, strerror(errno));
+	}
 	if (!ret && rename(tmp, path)) {
 		ret = -errno;
 		km_err(ctx, "cannot write '%s': %s", path, strerror(errno));
