@@ -127,6 +127,28 @@ test_expect_success 'section indexes of symbols: out of range, SHN_XINDEX withou
 	refused xindex "symbol '\''get'\'' has an extended section index (SHN_XINDEX) but there is no SHT_SYMTAB_SHNDX table"
 '
 
+# many_sections NAME INSN: NAME.o, 65300 empty sections then "last"
+# (call __fentry__; INSN; ret), whose section index needs SHN_XINDEX
+many_sections() {
+	python3 - "$2" >"$1.s" <<-\PY
+	import sys
+	print(".text")
+	for i in range(65300):
+	    print(".section .s%d,\"a\"" % i)
+	print(".section .text.last,\"ax\",@progbits")
+	print(".globl last\n.type last,@function\nlast:\ncall __fentry__")
+	print(sys.argv[1] + "\nret\n.size last,.-last")
+	PY
+	as "$1.s" -o "$1.o"
+}
+
+test_expect_success 'extended section indexes (SHN_XINDEX) are read through .symtab_shndx' '
+	many_sections many "" && many_sections many-patched nop &&
+	readelf -S many.o >sections && test_grep "SYMTAB SECTION|SYMTAB_SHNDX" sections &&
+	"$KMEND" diff many.o many-patched.o >out &&
+	printf "changed  last\n" >want && test_cmp want out
+'
+
 test_expect_success 'an entry size that does not divide its section' '
 	bad entsize shdr:.text.get:entsize=4 &&
 	refused entsize "section .text.get has entries of 4 bytes but is 13 bytes long"
