@@ -50,9 +50,9 @@ static int read_shstrndx(struct km_ctx *ctx, struct kelf *e, size_t *shstrndx)
 	return 0;
 }
 
-/* Rules the differ and the writer rely on, checked once here. */
-static int check_section(struct km_ctx *ctx, struct kelf *e,
-			 const struct kelf_sec *s)
+/* Copied into an output, a huge alignment would pad the file to it. */
+static int check_alignment(struct km_ctx *ctx, struct kelf *e,
+			   const struct kelf_sec *s)
 {
 	GElf_Xword align = s->sh.sh_addralign;
 
@@ -61,6 +61,13 @@ static int check_section(struct km_ctx *ctx, struct kelf *e,
 				  "%#lx: it must be a power of two, at most "
 				  "%#lx", s->name, (unsigned long)align,
 				  (unsigned long)KELF_MAX_ALIGN);
+	return 0;
+}
+
+/* Rules the differ and the writer rely on, checked once here. */
+static int check_section(struct km_ctx *ctx, struct kelf *e,
+			 const struct kelf_sec *s)
+{
 	/* the gABI's rule, which libelf enforces on writing */
 	if ((s->sh.sh_flags & SHF_COMPRESSED) &&
 	    ((s->sh.sh_flags & SHF_ALLOC) || s->sh.sh_type == SHT_NOBITS))
@@ -120,6 +127,8 @@ static int read_section(struct km_ctx *ctx, struct kelf *e, size_t shstrndx,
 				  "%#x in the section name table)", i,
 				  s->sh.sh_name);
 	ret = read_section_data(ctx, e, s, scn);
+	if (!ret)
+		ret = check_alignment(ctx, e, s);
 	if (!ret)
 		ret = check_section(ctx, e, s);
 	if (!ret && km_hash_add(&e->sec_by_name, s->name, s))
