@@ -101,14 +101,15 @@ static int info_file(struct km_cli *cli, const char *path, bool json)
 	struct km_modinfo mi;
 	struct km_json j;
 	char *name, *krel;
+	const char *why;
 	int ret;
 
 	ret = km_modinfo_read(&cli->ctx, path, &mi);
 	if (ret)
 		return km_exit_code(ret);
-	if (km_modinfo_not_livepatch_module(&mi)) {
-		cli_error(cli, "'%s' is not a live patch module: %s", path,
-			  km_modinfo_not_livepatch_module(&mi));
+	why = km_modinfo_not_livepatch_module(&mi);
+	if (why) {
+		cli_error(cli, "'%s' is not a live patch module: %s", path, why);
 		km_modinfo_release(&mi);
 		return KM_EXIT_ERROR;
 	}
