@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "kelf.h"
@@ -121,6 +122,58 @@ static void test_round_trip(struct suite *s)
 	check(s, r && n == 1 && r->offset == 6, "relocations of a range");
 	check(s, e && kelf_is_string_section(kelf_find_section(e, ".rodata.str1.1")),
 	      "SHF_STRINGS marks a string section");
+	kelf_free(e);
+	free(path);
+}
+
+/* One section aligned to align, written to name: kelf_out_write()'s result. */
+static int write_aligned(struct suite *s, const char *name, GElf_Xword align,
+			 GElf_Word version)
+{
+	GElf_Ehdr eh = x86_64_ehdr();
+	GElf_Shdr sh = shdr(SHT_PROGBITS, SHF_ALLOC, align);
+	char *path = km_strfmt("%s/%s", s->dir, name);
+	struct kelf_out *o;
+	int ret;
+
+	eh.e_version = version;
+	o = kelf_out_new(&eh);
+	ret = o && path && kelf_out_add_section(o, ".data.x", &sh, "x", 1) ?
+	      kelf_out_write(&s->ctx, o, path) : -ENOMEM;
+	kelf_out_free(o);
+	free(path);
+	return ret;
+}
+
+static bool dir_has_only(struct suite *s, const char *name)
+{
+	char *path = km_strfmt("%s/%s", s->dir, name);
+	char *tmp = km_strfmt("%s/%s.tmp.%d", s->dir, name, (int)getpid());
+	bool ok = path && tmp && km_is_file(path) && !km_is_file(tmp);
+
+	free(path);
+	free(tmp);
+	return ok;
+}
+
+static void test_write_bounds(struct suite *s)
+{
+	char *path = km_strfmt("%s/v.o", s->dir);
+	struct kelf *e;
+
+	check(s, write_aligned(s, "a36.o", 1UL << 36, EV_CURRENT) == -EINVAL &&
+	      logged(s, "section .data.x asks for an alignment of 0x1000000000 "
+		     "(a power of two up to 0x10000 only)") &&
+	      !dir_has_only(s, "a36.o"),
+	      "an alignment of 2^36 is refused, not padded into a 64 GiB file");
+	check(s, write_aligned(s, "a24.o", 24, EV_CURRENT) == -EINVAL &&
+	      logged(s, "alignment of 0x18"), "an alignment of 24 is refused");
+	check(s, write_aligned(s, "a64k.o", 0x10000, EV_CURRENT) == 0 &&
+	      dir_has_only(s, "a64k.o"), "an alignment of 64 KiB is written");
+	e = path && !write_aligned(s, "v.o", 8, 0x4101) ?
+	    kelf_open(&s->ctx, path) : NULL;
+	check(s, e && e->eh.e_version == EV_CURRENT,
+	      "the output is ELF version 1 whatever its model said");
 	kelf_free(e);
 	free(path);
 }
@@ -346,6 +399,7 @@ int main(void)
 	if (suite_init(&s, "kmend-test-kelf"))
 		return 1;
 	test_round_trip(&s);
+	test_write_bounds(&s);
 	test_klp_convert(&s);
 	test_sympos(&s);
 	test_names(&s);
