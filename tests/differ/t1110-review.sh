@@ -335,4 +335,40 @@ test_expect_success 'a static local that gains __read_mostly is refused' '
 	esac
 '
 
+# --- 9. a jump back into a replaced function ---
+
+# Found by the VM (t3200): the address of a replaced function is the
+# kernel's, but a place inside it is the new code's. A .cold part jumps
+# back into its parent at foo+0x1b with a PC32 relocation (not a call):
+# bound to the kernel's old foo+0x1b it ran the old code's middle (oops).
+test_expect_success 'a cold part jumps back into the new code of its parent' '
+	cat >jb.c <<-C &&
+	extern void __attribute__((cold)) slow(int);
+	extern int other(int);
+	extern int third(int, int, int);
+	static int __attribute__((noinline)) foo(int x, int z)
+	{
+		int y = other(x) * 3;
+		if (__builtin_expect(x > 100, 0)) {
+			slow(x);
+			y = other(y) + z;
+		}
+		y = third(y, x, z);
+		y = third(y, z, x);
+		return y + other(z) * 3;
+	}
+	int caller(int x) { return foo(x, x + 1); }
+	C
+	sed "s/other(z) \* 3/other(z) * 5/" jb.c >jb-patched.c &&
+	compile_pair jb &&
+	# setup: the cold part jumps back into foo with a PC32 relocation
+	readelf -rW jb-patched.o | sed -n "/rela.text.unlikely.foo/,/^$/p" >cold-relocs &&
+	test_grep "R_X86_64_PC32 .* \.text\.foo \+ [0-9a-f]+$" cold-relocs &&
+	kmend_diff 0 -o jb-out.o jb.o jb-patched.o &&
+	test_functions "changed  foo" "changed  foo.cold" &&
+	readelf -rW jb-out.o | sed -n "/rela.text.unlikely.foo/,/^$/p" >out-relocs &&
+	test_grep "R_X86_64_PC32 .* foo \+ [0-9a-f]+$" out-relocs &&
+	test_grep -v "klp\.sym\.vmlinux\.foo" out-relocs
+'
+
 test_done
