@@ -106,6 +106,13 @@ bool arch_has_fentry(const struct kelf_sec *sec, GElf_Addr func_offset)
 	return false;
 }
 
+bool arch_is_record_section(const char *name)
+{
+	return !strcmp(name, "__dyndbg") || !strcmp(name, "__dyndbg_classes") ||
+	       !strcmp(name, ".data.once") || !strcmp(name, ".data..once") ||
+	       !strcmp(name, "__tracepoints");
+}
+
 /* gas writes PLT32 for every call and jump to a symbol, PC32 for lea */
 bool arch_is_branch(unsigned int type)
 {

@@ -470,6 +470,17 @@ static bool compare_contents(struct km_diff *d, const struct kelf_sym *p,
 	return p->type != STT_FUNC || same_entries(d, p, o);
 }
 
+void km_compare_forget(struct km_diff *d)
+{
+	struct kelf_sym *s;
+	struct kelf_sec *sec;
+
+	for_each_sym(d->patched, s)
+		s->cmp_with = NULL;
+	for_each_sec(d->patched, sec)
+		sec->cmp_with = NULL;
+}
+
 bool km_same_contents(struct km_diff *d, struct kelf_sym *p, struct kelf_sym *o)
 {
 	bool same;

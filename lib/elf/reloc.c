@@ -51,14 +51,16 @@ static bool is_access(const struct kelf *e, const struct kelf_sec *sec,
 }
 
 /*
- * The FUNC/OBJECT holding off, else the one ending exactly at off (&a[N]).
- * *next: another one starting at that end, when there is one.
+ * The FUNC/OBJECT holding off, else the one ending exactly at off (&a[N]),
+ * else a zero-size one at off (an empty struct: a lockdep key without
+ * lockdep).  *next: another one starting at that end, when there is one.
  */
 static struct kelf_sym *symbol_holding(const struct kelf *e,
 				       const struct kelf_sec *sec,
 				       GElf_Sxword off, struct kelf_sym **next)
 {
-	struct kelf_sym *s, *end = NULL, *start = NULL;
+	struct kelf_sym *s, *end = NULL, *start = NULL, *empty = NULL;
+	size_t nr_empty = 0;
 
 	*next = NULL;
 	if (off < 0 || (GElf_Xword)off > sec->size)
@@ -74,12 +76,18 @@ static struct kelf_sym *symbol_holding(const struct kelf *e,
 			start = s;
 		if (z && (GElf_Xword)off == v + z && !end)
 			end = s;
+		if (!z && (GElf_Xword)off == v) {
+			empty = s;
+			nr_empty++;
+		}
 	}
 	if (end && start) {
 		*next = start;
 		return end;
 	}
-	return start ? start : end;
+	if (start || end)
+		return start ? start : end;
+	return nr_empty == 1 ? empty : NULL;
 }
 
 int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
@@ -110,8 +118,11 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 	/* a section symbol or a label (.LC6): find what the bytes belong to */
 	at = km_add_sat(km_add_sat((GElf_Sxword)s->sym.st_value, r->addend), bias);
 	t->sym = symbol_holding(e, s->sec, at, &t->next);
-	if (t->next && is_access(e, sec, r)) {
-		t->sym = t->next;	/* nothing is read past an object's end */
+	if (t->next && (is_access(e, sec, r) ||
+			arch_is_record_section(s->sec->name))) {
+		/* nothing is read past an object's end, and a record's end is
+		 * not a place: both mean the object that starts there */
+		t->sym = t->next;
 		t->next = NULL;
 		at -= (GElf_Sxword)t->sym->sym.st_value;
 		t->off = at;

@@ -371,4 +371,56 @@ test_expect_success 'a cold part jumps back into the new code of its parent' '
 	test_grep -v "klp\.sym\.vmlinux\.foo" out-relocs
 '
 
+# --- 10. what the corpus of real stable fixes showed ---
+
+# Without lockdep, a lock class key is an empty struct: __key.N has size 0,
+# and "no symbol holds the target" refused every fix using init_rwsem() and
+# friends (scripts/stable-corpus, 16 files). The key is the one at its
+# place, paired through its user.
+test_expect_success 'an empty static (a lockdep key without lockdep) is the kernel one' '
+	cat >key.c <<-C &&
+	struct lock_class_key { };
+	extern void init_thing(void *obj, struct lock_class_key *key);
+	void setup(void *obj)
+	{
+		static struct lock_class_key __key;
+		init_thing(obj, &__key);
+	}
+	C
+	sed "s/init_thing(obj, &__key);/init_thing(obj, \&__key); init_thing(0, \&__key);/" key.c >key-patched.c &&
+	compile_pair key &&
+	# setup: a zero-size numbered static in a section of its own
+	readelf -sW key.o | grep -E " 0 OBJECT +LOCAL .* __key\.[0-9]+$" &&
+	kmend_diff 0 -o key-out.o key.o key-patched.o &&
+	test_functions "changed  setup" &&
+	readelf -rW key-out.o >relocs &&
+	test_grep "\.klp\.sym\.vmlinux\.__key\.[0-9]+,0" relocs
+'
+
+# Dynamic debug descriptors sit one after the other in __dyndbg; code
+# passes &descriptor with a lea. The end of one descriptor is never a
+# place the code means: it is the next one (drivers/base/core.c, 6 files).
+test_expect_success 'a descriptor passed by address is never the end of the one before' '
+	cat >dd.c <<-C &&
+	struct desc { const char *fmt; long flags; };
+	extern void emit(struct desc *d);
+	#define SITE(f) ({ static struct desc __attribute__((section("__dyndbg"), used, aligned(8))) d = { f, 0 }; emit(&d); })
+	void one(void) { SITE("one"); }
+	void two(void) { SITE("two"); }
+	void three(int x) { SITE("three"); if (x) SITE("four"); }
+	C
+	sed "s/SITE(\"three\"); if (x)/SITE(\"three\"); if (x > 1)/" dd.c >dd-patched.c &&
+	compile_pair dd &&
+	kmend_diff 0 -o dd-out.o dd.o dd-patched.o &&
+	test_functions "changed  three" &&
+	# setup: in the pristine object d.1 (at 0x10) holds "three", d.0 "four"
+	readelf -sW dd.o | grep -E " 0+10 +16 OBJECT +LOCAL .* d\.1$" &&
+	readelf -rW dd.o | grep -E "^0+10 .* \.rodata\.str1\.1 \+ 5$" &&
+	readelf -p .rodata.str1.1 dd.o | grep -E "\[ +5\]  three$" &&
+	readelf -rW dd-out.o | sed -n "/rela.text.three/,/^$/p" >relocs &&
+	grep "klp\.sym\.vmlinux\.d\." relocs | awk "{ print \$5 }" >bound &&
+	printf ".klp.sym.vmlinux.d.1,0\n.klp.sym.vmlinux.d.0,0\n" >expect-bound &&
+	test_cmp expect-bound bound
+'
+
 test_done
