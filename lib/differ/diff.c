@@ -157,6 +157,22 @@ static void compare_functions(struct km_diff *d)
 	}
 }
 
+/* A function the fix removes stays in the kernel: say so, it is no change. */
+static void note_removed_functions(struct km_diff *d)
+{
+	struct kelf_sym *o;
+
+	for_each_sym(d->orig, o) {
+		if (!is_code(o) || o->twin || is_init_code(o) || is_cold_part(o) ||
+		    km_is_numbered_name(o->name) ||
+		    kelf_find_symbol(d->patched, o->name))
+			continue;
+		km_info(d->ctx, "    note: '%s' is gone from %s: a live patch "
+			"leaves the kernel's copy in place (callers elsewhere may "
+			"still reach it)", o->name, d->name);
+	}
+}
+
 /* foo.cold is reached only by jumps from foo: it changes with foo. */
 static void link_cold_parts(struct km_diff *d)
 {
@@ -398,6 +414,7 @@ int km_diff_objects(struct km_diff *d)
 	if (ret)
 		return ret;
 	compare_functions(d);
+	note_removed_functions(d);
 	link_cold_parts(d);
 	compare_data(d);
 	ret = check_tables(d);

@@ -163,6 +163,9 @@ static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 
 	if (sym->moved)		/* refused by the differ already */
 		return -KM_EUNPATCHABLE;
+	/* an empty object holds no state: its own copy is the same thing */
+	if (sym->ambiguous && !sym->sym.st_size && sym->type == STT_OBJECT)
+		return local_ref(em, sym, addend, t);
 	if (sym->ambiguous && kind == KM_KIND_ONCE) {
 		km_info(em->d->ctx, "    note: %s: '%s' is a new once-only flag "
 			"(its twin in the kernel cannot be told apart): the "

@@ -423,4 +423,32 @@ test_expect_success 'a descriptor passed by address is never the end of the one 
 	test_cmp expect-bound bound
 '
 
+# Several lock class keys in one changed function (mutex_init() twice in
+# blk_alloc_queue): empty, so contents cannot tell them apart, and holding
+# no state, so the module's own copies are the same thing.
+test_expect_success 'several empty statics in a changed function: their own copies' '
+	cat >keys.c <<-C &&
+	struct lock_class_key { };
+	extern void init_lock(void *l, struct lock_class_key *key);
+	#define lock_init(l) ({ static struct lock_class_key __key; init_lock(l, &__key); })
+	void setup(void *a, void *b) { lock_init(a); lock_init(b); }
+	C
+	sed "s/lock_init(b); }/lock_init(b); lock_init(a); }/" keys.c >keys-patched.c &&
+	compile_pair keys &&
+	kmend_diff 0 -o keys-out.o keys.o keys-patched.o &&
+	test_functions "changed  setup" &&
+	readelf -rW keys-out.o >relocs &&
+	test_grep -v "klp\.sym\.vmlinux\.__key" relocs
+'
+
+# A fix that removes a function: the kernel keeps it (other files and
+# modules may call it), which is no change, and is said.
+test_expect_success 'a removed function is a note, and no change' '
+	printf "int kept(int x) { return x + 1; }\nint dropped(int x) { return x * 2; }\n" >rm.c &&
+	printf "int kept(int x) { return x + 1; }\n" >rm-patched.c &&
+	compile_pair rm &&
+	kmend_diff 3 rm.o rm-patched.o &&
+	test_grep "note: .dropped. is gone from rm-patched.o: a live patch leaves the kernel.s copy in place" err
+'
+
 test_done
