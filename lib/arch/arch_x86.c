@@ -78,7 +78,10 @@ static bool is_export_section(const char *name)
 
 bool arch_is_ignored_section(const char *name)
 {
+	/* the printk format index and builtin modinfo: for tools only */
 	return is_export_section(name) ||
+	       !strcmp(name, ".printk_index") ||
+	       !strcmp(name, ".modinfo") ||
 	       km_starts_with(name, ".discard") ||
 	       km_starts_with(name, ".note") ||
 	       km_starts_with(name, ".debug") ||

@@ -373,21 +373,6 @@ static int correlate_by_use(struct km_diff *d)
 	return ret;
 }
 
-/* Is s the target of some relocation of e? */
-static bool *referenced_symbols(const struct kelf *e)
-{
-	bool *ref = calloc(e->nr_syms, sizeof(*ref));
-	struct kelf_sec *sec;
-	struct kelf_rela *r;
-
-	if (!ref)
-		return NULL;
-	for_each_sec(e, sec)
-		for_each_rela(sec, r)
-			ref[r->sym->index] = true;
-	return ref;
-}
-
 /* An unpaired numbered object of e with like's base name, type and section. */
 static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *like,
 				      size_t *count)
@@ -415,8 +400,8 @@ static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *lik
  */
 static int correlate_leftovers(struct km_diff *d)
 {
-	bool *pref = referenced_symbols(d->patched);
-	bool *oref = referenced_symbols(d->orig);
+	bool *pref = kelf_referenced_symbols(d->patched);
+	bool *oref = kelf_referenced_symbols(d->orig);
 	struct kelf_sym *p, *o;
 	size_t np, no;
 

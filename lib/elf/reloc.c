@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 
 #include "arch.h"
 #include "reloc.h"
@@ -130,4 +131,18 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 	}
 	t->off = t->sym ? at - (GElf_Sxword)t->sym->sym.st_value : at;
 	return 0;
+}
+
+bool *kelf_referenced_symbols(const struct kelf *e)
+{
+	bool *ref = calloc(e->nr_syms ? e->nr_syms : 1, sizeof(*ref));
+	struct kelf_sec *sec;
+	struct kelf_rela *r;
+
+	if (!ref)
+		return NULL;
+	for_each_sec(e, sec)
+		for_each_rela(sec, r)
+			ref[r->sym->index] = true;
+	return ref;
 }

@@ -451,4 +451,23 @@ test_expect_success 'a removed function is a note, and no change' '
 	test_grep "note: .dropped. is gone from rm-patched.o: a live patch leaves the kernel.s copy in place" err
 '
 
+# A new entry of a table the kernel walks (a PCI fixup, a module parameter)
+# is registered only by the boot or module loader: in a live patch it
+# would never run. It is refused, not carried as "new data".
+test_expect_success 'a new table entry is refused, not silently dropped' '
+	cat >newent.c <<-C &&
+	struct fixup { unsigned short vendor, device; void (*hook)(void *); };
+	#define DECLARE_FIXUP(name, vendor, device, hook) static const struct fixup \
+		name __attribute__((used, aligned(8), \
+		section(".my_fixups_final"))) = { vendor, device, hook };
+	void quirk_a(void *dev) { }
+	DECLARE_FIXUP(fix_a, 0x8086, 0x1234, quirk_a)
+	C
+	cp newent.c newent-patched.c &&
+	printf "void quirk_b(void *dev) { }\nDECLARE_FIXUP(fix_b, 0x1022, 0x1234, quirk_b)\n" >>newent-patched.c &&
+	compile_pair newent &&
+	kmend_diff 2 newent.o newent-patched.o &&
+	test_grep "new entry .fix_b. in section \.my_fixups_final, a table the kernel reads at boot or load time: a live patch cannot register it" err
+'
+
 test_done
