@@ -136,13 +136,26 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 bool *kelf_referenced_symbols(const struct kelf *e)
 {
 	bool *ref = calloc(e->nr_syms ? e->nr_syms : 1, sizeof(*ref));
+	bool *sec_ref = calloc(e->nr_secs ? e->nr_secs : 1, sizeof(*sec_ref));
 	struct kelf_sec *sec;
+	struct kelf_sym *s;
 	struct kelf_rela *r;
 
-	if (!ref)
+	if (!ref || !sec_ref) {
+		free(ref);
+		free(sec_ref);
 		return NULL;
+	}
 	for_each_sec(e, sec)
-		for_each_rela(sec, r)
+		for_each_rela(sec, r) {
 			ref[r->sym->index] = true;
+			/* through the section symbol: whatever the section holds */
+			if (r->sym->type == STT_SECTION && r->sym->sec)
+				sec_ref[r->sym->sec->index] = true;
+		}
+	for_each_sym(e, s)
+		if (s->sec && sec_ref[s->sec->index])
+			ref[s->index] = true;
+	free(sec_ref);
 	return ref;
 }

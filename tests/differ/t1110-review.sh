@@ -470,4 +470,25 @@ test_expect_success 'a new table entry is refused, not silently dropped' '
 	test_grep "new entry .fix_b. in section \.my_fixups_final, a table the kernel reads at boot or load time: a live patch cannot register it" err
 '
 
+# Code reaches a static as ".data.once+1", not by its name: a new
+# once-flag is referenced, not a table entry (fs/proc/base.c in t3200).
+test_expect_success 'a new once-flag reached through its section is new data' '
+	cat >once.c <<-C &&
+	extern void note(int x);
+	#define ONCE(x) ({ static _Bool __attribute__((section(".data.once"))) __already_done; \
+		if (!__already_done) { __already_done = 1; note(x); } })
+	void a(void) { ONCE(1); }
+	void b(int x) { note(x); }
+	C
+	sed "s/void b(int x) { note(x); }/void b(int x) { ONCE(2); note(x); }/" once.c >once-patched.c &&
+	compile_pair once &&
+	# setup: the new flag is reached through the section symbol
+	readelf -rW once-patched.o | sed -n "/rela.text.b/,/^$/p" >setup &&
+	test_grep " \.data\.once [-+] [0-9a-f]+$" setup &&
+	kmend_diff 0 -o once-out.o once.o once-patched.o &&
+	test_functions "changed  b" &&
+	readelf -SW once-out.o >sections &&
+	test_grep " \.data\.once +PROGBITS" sections
+'
+
 test_done
