@@ -228,8 +228,10 @@ static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
 	if (kelf_target_is_external(&kt))
 		return kernel_ref(em, kt.sym, r->addend, t);
 	if (kt.sym)
-		return named_target(em, kt.sym, kt.off - kt.bias, t, where);
-	return anonymous_target(em, kt.sec, kt.off - kt.bias, t, where);
+		return named_target(em, kt.sym, km_add_sat(kt.off, -kt.bias), t,
+				    where);
+	return anonymous_target(em, kt.sec, km_add_sat(kt.off, -kt.bias), t,
+				where);
 }
 
 /* Alternatives are applied at load, before livepatch relocations are. */
