@@ -7,6 +7,7 @@
 #   V=1                  full command lines
 #   DEVELOPER=1          -Werror and extra warnings
 #   SANITIZE=address,undefined   sanitizer build
+#   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -42,7 +43,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check check-unit demo bench install clean static
+.PHONY: all check check-unit demo bench install clean static fuzz fuzz-build
 
 LIB_SRCS := $(wildcard lib/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
@@ -80,6 +81,31 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libkmend.a
 check: all static $(UNIT_BINS)
 	$(Q)KMEND=$(CURDIR)/$(O)/kmend tests/run
 
+# libFuzzer targets: the library built again with clang and sanitizers
+# into $(O)/fuzz/; make fuzz runs each in turn for FUZZ_SECONDS over its
+# corpus (tests/fuzz/corpus/<target>, grown in $(O)/fuzz/corpus).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(O)/fuzz/%.o)
+
+$(O)/fuzz/%.o: %.c
+	$(quiet) FUZZCC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(KM_CFLAGS) -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BINS): $(O)/fuzz/%: $(O)/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
+	$(quiet) LD $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(ELF_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run $(O)/fuzz $(FUZZ_SECONDS)
+
 demo:
 	$(Q)scripts/install-deps
 	$(Q)$(MAKE) --no-print-directory all static
@@ -101,3 +127,4 @@ clean:
 	rm -rf $(O)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_SRCS:%.c=$(O)/%.d)
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_SRCS:%.c=$(O)/fuzz/%.d)

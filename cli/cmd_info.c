@@ -101,11 +101,18 @@ static int info_file(struct km_cli *cli, const char *path, bool json)
 	struct km_modinfo mi;
 	struct km_json j;
 	char *name, *krel;
+	const char *why;
 	int ret;
 
 	ret = km_modinfo_read(&cli->ctx, path, &mi);
 	if (ret)
 		return km_exit_code(ret);
+	why = km_modinfo_not_livepatch_module(&mi);
+	if (why) {
+		cli_error(cli, "'%s' is not a live patch module: %s", path, why);
+		km_modinfo_release(&mi);
+		return KM_EXIT_ERROR;
+	}
 	name = km_modinfo_module_name(&mi);
 	krel = km_modinfo_get(&mi, "kmend_kernel") ?
 	       strdup(km_modinfo_get(&mi, "kmend_kernel")) :

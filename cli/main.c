@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "json.h"
 #include "loader.h"
+#include "util.h"
 
 #ifndef KMEND_VERSION
 #define KMEND_VERSION "0.1"
@@ -111,6 +113,27 @@ int km_exit_code(int err)
 	}
 }
 
+/* A killed kmend leaves no temporary file (km_tmp_register()) behind. */
+static void on_fatal_signal(int sig)
+{
+	km_tmp_remove();
+	raise(sig);	/* the default action, once this handler returns */
+}
+
+static void catch_fatal_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static void print_help(FILE *f)
 {
 	size_t i;
@@ -138,6 +161,7 @@ int main(int argc, char **argv)
 	int i;
 
 	km_ctx_init(&cli.ctx, print_log, &cli);
+	catch_fatal_signals();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			cli.ctx.verbose++;

@@ -60,4 +60,16 @@ bool arch_is_pc_relative(unsigned int type);
 int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
 		 long *bias);
 
+/* A relocation of a direct call or jump (not an address taken). */
+bool arch_is_branch(unsigned int type);
+
+/*
+ * Is the field at `offset` of code the memory operand of an instruction
+ * that reads or writes there (not lea, not an immediate)?  Such an access
+ * means the object starting at the target, never the end of the one
+ * before it.
+ */
+bool arch_is_memory_access(const unsigned char *code, size_t size,
+			   size_t offset);
+
 #endif

@@ -106,6 +106,12 @@ bool arch_has_fentry(const struct kelf_sec *sec, GElf_Addr func_offset)
 	return false;
 }
 
+/* gas writes PLT32 for every call and jump to a symbol, PC32 for lea */
+bool arch_is_branch(unsigned int type)
+{
+	return type == R_X86_64_PLT32;
+}
+
 bool arch_is_pc_relative(unsigned int type)
 {
 	return type == R_X86_64_PC32 || type == R_X86_64_PLT32 ||
@@ -121,4 +127,48 @@ int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
 		return -EINVAL;
 	*bias = end - (long)offset;
 	return 0;
+}
+
+static bool is_legacy_prefix(unsigned char b)
+{
+	return b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 ||
+	       b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 ||
+	       b == 0x65;
+}
+
+/* lea computes an address; 0f 18-1f are hints and nops that access nothing */
+static bool is_address_only(const unsigned char *insn, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && is_legacy_prefix(insn[i]))
+		i++;
+	if (i < len && (insn[i] & 0xf0) == 0x40)	/* REX */
+		i++;
+	if (i >= len)
+		return true;
+	if (insn[i] == 0x8d)
+		return true;
+	return insn[i] == 0x0f && i + 1 < len &&
+	       insn[i + 1] >= 0x18 && insn[i + 1] <= 0x1f;
+}
+
+bool arch_is_memory_access(const unsigned char *code, size_t size,
+			   size_t offset)
+{
+	size_t at = 0;
+
+	while (at < size) {
+		struct arch_insn insn;
+
+		if (arch_insn_decode(code + at, size - at, &insn))
+			return false;
+		if (offset < at + insn.len) {
+			return insn.disp_len == 4 && insn.disp_off &&
+			       offset == at + insn.disp_off &&
+			       !is_address_only(code + at, insn.len);
+		}
+		at += insn.len;
+	}
+	return false;
 }

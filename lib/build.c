@@ -8,23 +8,26 @@
 #include "build.h"
 #include "diff.h"
 #include "emit.h"
+#include "kbuild.h"
 #include "kmod.h"
 #include "ksym.h"
 #include "ktree.h"
+#include "linedir.h"
 #include "patch.h"
 #include "util.h"
 
 /* One translation unit the patches touch. */
 struct unit {
-	char *source;		/* fs/proc/cmdline.c */
+	char *source;		/* for messages: fs/proc/cmdline.c, or
+				 * "kernel/sched/rt.c, in kernel/sched/build_policy.o" */
 	char *object;		/* fs/proc/cmdline.o */
+	char **reads;		/* the touched sources it reads, NULL-terminated */
 	char *orig;		/* WORK/orig-N.o */
 	char *patched;		/* WORK/patched-N.o */
 	char *output;		/* WORK/patch-N.o, when it has changes */
 	struct km_diff diff;
 	bool have_diff;
 	bool changed;
-	struct km_linemap lines;
 };
 
 struct build {
@@ -33,6 +36,9 @@ struct build {
 	struct km_target target;
 	struct km_patch *patches;
 	size_t nr_patches;
+	char **sources;		/* the touched .c files */
+	size_t nr_sources;
+	struct km_linemap *lines;	/* where their lines went, once patched */
 	struct unit *units;
 	size_t nr_units;
 	struct km_ksyms ksyms;
@@ -73,14 +79,37 @@ static int read_patches(struct build *b)
 	return 0;
 }
 
-static bool has_unit(const struct build *b, const char *source)
+static bool has_name(char *const *list, size_t n, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < b->nr_units; i++)
-		if (!strcmp(b->units[i].source, source))
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
 			return true;
 	return false;
+}
+
+static size_t count_names(char *const *list)
+{
+	size_t n = 0;
+
+	while (list && list[n])
+		n++;
+	return n;
+}
+
+/* Appends a copy of name to the NULL-terminated *list. */
+static int add_name(char ***list, const char *name)
+{
+	size_t n = count_names(*list);
+	char **grown = realloc(*list, (n + 2) * sizeof(**list));
+
+	if (!grown)
+		return -ENOMEM;
+	*list = grown;
+	grown[n] = strdup(name);
+	grown[n + 1] = NULL;
+	return grown[n] ? 0 : -ENOMEM;
 }
 
 /* What the first version carries: changes to existing .c files. */
@@ -106,30 +135,83 @@ static int check_file(struct build *b, const struct km_patch *p,
 	return 0;
 }
 
-static int add_unit(struct build *b, const char *source)
+static int add_source(struct build *b, const char *source)
 {
-	struct unit *u;
-	void *n;
+	int ret;
 
-	if (has_unit(b, source))
+	if (has_name(b->sources, b->nr_sources, source))
 		return 0;
-	n = realloc(b->units, (b->nr_units + 1) * sizeof(*b->units));
-	if (!n)
+	ret = add_name(&b->sources, source);
+	if (!ret)
+		b->nr_sources++;
+	return ret;
+}
+
+/* Whether the unit reads its own source alone (kernel/fork.c, fork.o). */
+static bool reads_own_source(const struct unit *u)
+{
+	char *own = u->reads && u->reads[0] && !u->reads[1] ?
+		    km_object_of_source(u->reads[0]) : NULL;
+	bool is_own = own && !strcmp(own, u->object);
+
+	free(own);
+	return is_own;
+}
+
+/* "a.c" for fork.o reading fork.c, "a.c, b.c, in x.o" for the others. */
+static int set_label(struct unit *u)
+{
+	struct km_buf label = KM_BUF_INIT;
+	size_t i;
+
+	for (i = 0; u->reads && u->reads[i]; i++)
+		km_buf_addf(&label, "%s%s", i ? ", " : "", u->reads[i]);
+	if (!reads_own_source(u))
+		km_buf_addf(&label, ", in %s", u->object);
+	if (!label.buf)
 		return -ENOMEM;
-	b->units = n;
-	u = &b->units[b->nr_units];
-	memset(u, 0, sizeof(*u));
-	u->source = strdup(source);
-	u->object = km_object_of_source(source);
-	u->orig = km_strfmt("%s/orig-%zu.o", b->work, b->nr_units);
-	u->patched = km_strfmt("%s/patched-%zu.o", b->work, b->nr_units);
-	b->nr_units++;
-	if (!u->source || !u->object || !u->orig || !u->patched)
-		return -ENOMEM;
+	free(u->source);
+	u->source = km_buf_detach(&label);
 	return 0;
 }
 
-static int collect_units(struct build *b)
+static struct unit *find_unit(struct build *b, const char *object)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (!strcmp(b->units[i].object, object))
+			return &b->units[i];
+	return NULL;
+}
+
+/* The unit of object, which reads the touched source. */
+static int add_unit(struct build *b, const char *object, const char *source)
+{
+	struct unit *u = find_unit(b, object);
+	void *n;
+	int ret;
+
+	if (!u) {
+		n = realloc(b->units, (b->nr_units + 1) * sizeof(*b->units));
+		if (!n)
+			return -ENOMEM;
+		b->units = n;
+		u = &b->units[b->nr_units];
+		memset(u, 0, sizeof(*u));
+		u->object = strdup(object);
+		u->orig = km_strfmt("%s/orig-%zu.o", b->work, b->nr_units);
+		u->patched = km_strfmt("%s/patched-%zu.o", b->work,
+				       b->nr_units);
+		b->nr_units++;
+		if (!u->object || !u->orig || !u->patched)
+			return -ENOMEM;
+	}
+	ret = add_name(&u->reads, source);
+	return ret ? ret : set_label(u);
+}
+
+static int collect_sources(struct build *b)
 {
 	size_t i, j;
 	int ret;
@@ -141,14 +223,14 @@ static int collect_units(struct build *b)
 			ret = check_file(b, p, &p->files[j]);
 			if (!ret && !(b->patches[i].files[j].flags &
 				      (KM_PATCH_NOT_C | KM_PATCH_NEW | KM_PATCH_DELETED)))
-				ret = add_unit(b, p->files[j].path);
+				ret = add_source(b, p->files[j].path);
 			if (ret)
 				return ret;
 		}
 	}
 	if (b->refused)
 		return -KM_EUNPATCHABLE;
-	if (!b->nr_units) {
+	if (!b->nr_sources) {
 		km_err(b->ctx, "the patches change no .c file");
 		return -EINVAL;
 	}
@@ -201,6 +283,116 @@ static int check_not_modules(struct build *b)
 	return b->refused ? -KM_EUNPATCHABLE : 0;
 }
 
+/* The objects Kbuild builds from each touched source (kbuild.h). */
+static int place_sources(struct build *b)
+{
+	size_t i, j;
+	int ret = 0, refused = 0;
+
+	for (i = 0; i < b->nr_sources; i++) {
+		char **objs = NULL;
+		int err = km_kbuild_place(b->ctx, &b->scratch, b->sources[i],
+					  &objs);
+
+		for (j = 0; !err && objs[j]; j++)
+			err = add_unit(b, objs[j], b->sources[i]);
+		km_kbuild_objects_free(objs);
+		if (err == -KM_EUNPATCHABLE)
+			refused++;
+		else if (err && !ret)
+			ret = err;
+	}
+	if (!ret && refused)
+		ret = -KM_EUNPATCHABLE;
+	return ret;
+}
+
+/* Forgets that u reads its source number i. */
+static void drop_read(struct unit *u, size_t i)
+{
+	free(u->reads[i]);
+	memmove(&u->reads[i], &u->reads[i + 1],
+		(count_names(u->reads) - i) * sizeof(*u->reads));
+}
+
+static void release_unit(struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; u->reads && u->reads[i]; i++)
+		free(u->reads[i]);
+	free(u->reads);
+	free(u->source);
+	free(u->object);
+	free(u->orig);
+	free(u->patched);
+	free(u->output);
+	if (u->have_diff)
+		km_diff_release(&u->diff);
+}
+
+static bool is_read(const struct build *b, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (has_name(b->units[i].reads, count_names(b->units[i].reads),
+			     source))
+			return true;
+	return false;
+}
+
+/*
+ * An includer may #include a source only under an option that is off
+ * (#ifdef CONFIG_SMP): what the compiler read, as the .cmd file of the
+ * pristine object lists it, is the last word.
+ */
+static int check_reads(struct build *b)
+{
+	size_t i, j, kept = 0;
+	int ret = 0;
+
+	for (i = 0; i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
+
+		for (j = 0; u->reads[j];) {
+			char *name = km_scratch_compiled_name(&b->scratch,
+							      u->object,
+							      u->reads[j]);
+			if (name) {
+				j++;
+			} else if (errno == ENOENT) {
+				km_debug(b->ctx, "%s does not read %s in this "
+					 "configuration", u->object, u->reads[j]);
+				drop_read(u, j);
+			} else {
+				km_err(b->ctx, "cannot read how Kbuild compiled "
+				       "%s: %s", u->object, strerror(errno));
+				return -errno;
+			}
+			free(name);
+		}
+		if (!u->reads[0]) {
+			release_unit(u);
+			continue;
+		}
+		b->units[kept++] = *u;
+		if (set_label(&b->units[kept - 1]))
+			ret = -ENOMEM;
+	}
+	b->nr_units = kept;
+	for (i = 0; !ret && i < b->nr_sources; i++) {
+		if (is_read(b, b->sources[i]))
+			continue;
+		km_err(b->ctx, "%s is not built in %s's configuration: the "
+		       "files that #include it do so only under options this "
+		       "configuration leaves off; a fix to it changes nothing "
+		       "in this kernel", b->sources[i], b->target.krel);
+		ret = -ENOENT;
+	}
+	return ret;
+}
+
 static int compile_units(struct build *b, bool patched)
 {
 	const char **objs = unit_objects(b);
@@ -213,6 +405,8 @@ static int compile_units(struct build *b, bool patched)
 	free(objs);
 	if (!ret && !patched)
 		ret = check_not_modules(b);
+	if (!ret && !patched)
+		ret = check_reads(b);
 	if (!ret)
 		ret = copy_out_objects(b, patched);
 	if (!ret)
@@ -221,12 +415,70 @@ static int compile_units(struct build *b, bool patched)
 	return ret;
 }
 
+static size_t source_index(const struct build *b, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_sources; i++)
+		if (!strcmp(b->sources[i], source))
+			break;
+	return i;
+}
+
+static const struct unit *reader_of(const struct build *b, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (has_name(b->units[i].reads, count_names(b->units[i].reads),
+			     source))
+			return &b->units[i];
+	return NULL;
+}
+
+/*
+ * The lines the fix did not touch keep their numbers (__LINE__), with
+ * #line directives naming the file as the compiler did in the pristine
+ * build (linedir.h).
+ */
+static int add_line_directives(struct build *b, const char *source,
+			       struct km_linemap *lines)
+{
+	const struct unit *u = reader_of(b, source);
+	char *name = u ? km_scratch_compiled_name(&b->scratch, u->object,
+						  source) : NULL;
+	char *orig = km_strfmt("%s/%s", b->tree.src, source);
+	char *patched = km_strfmt("%s/%s", b->scratch.src, source);
+	int ret;
+
+	if (!name) {
+		km_err(b->ctx, "cannot tell how the compiler names %s: %s",
+		       source, strerror(errno));
+		ret = -EIO;
+	} else if (!orig || !patched) {
+		ret = -ENOMEM;
+	} else {
+		ret = km_linedir_rewrite(b->ctx, orig, patched, name, lines);
+	}
+	free(name);
+	free(orig);
+	free(patched);
+	return ret < 0 ? ret : 0;
+}
+
 static int apply_patches(struct build *b)
 {
 	double t0 = km_now();
+	size_t i;
 	int ret = km_patch_apply_all(b->ctx, b->patches, b->nr_patches,
 				     b->scratch.src);
 
+	if (!ret) {
+		b->lines = calloc(b->nr_sources, sizeof(*b->lines));
+		ret = b->lines ? 0 : -ENOMEM;
+	}
+	for (i = 0; !ret && i < b->nr_sources; i++)
+		ret = add_line_directives(b, b->sources[i], &b->lines[i]);
 	if (!ret)
 		step_done(b, "applying the patches", t0);
 	return ret;
@@ -263,20 +515,6 @@ static void report_functions(struct build *b, const struct unit *u,
 			d->funcs[i].sym->name, u->source);
 }
 
-/* Where the lines of the unit's source went: cache's file -> patched. */
-static int map_lines(struct build *b, const struct unit *u,
-		     struct km_linemap *lines)
-{
-	char *old = km_strfmt("%s/%s", b->tree.src, u->source);
-	char *new = km_strfmt("%s/%s", b->scratch.src, u->source);
-	int ret = old && new ? km_linemap_from_files(b->ctx, old, new, lines)
-			     : -ENOMEM;
-
-	free(old);
-	free(new);
-	return ret;
-}
-
 /* Adds the new global functions and variables of d to b->patch_globals. */
 static int note_new_globals(struct build *b, const struct km_diff *d)
 {
@@ -303,8 +541,9 @@ static int diff_unit(struct build *b, size_t index)
 		return ret;
 	u->have_diff = true;
 	u->diff.name = u->source;
-	if (!map_lines(b, u, &u->lines))
-		u->diff.lines = &u->lines;
+	/* __LINE__ of the other files of the object would not follow it */
+	if (reads_own_source(u) && b->lines)
+		u->diff.lines = &b->lines[source_index(b, u->reads[0])];
 	ret = km_diff_objects(&u->diff);
 	if (ret == KM_DIFF_NOCHANGE)
 		km_info(b->ctx, "    no functional change in %s", u->source);
@@ -502,18 +741,17 @@ static void cleanup(struct build *b)
 	for (i = 0; i < b->nr_patches; i++)
 		km_patch_release(&b->patches[i]);
 	free(b->patches);
-	for (i = 0; i < b->nr_units; i++) {
-		free(b->units[i].source);
-		free(b->units[i].object);
-		free(b->units[i].orig);
-		free(b->units[i].patched);
-		free(b->units[i].output);
-		if (b->units[i].have_diff)
-			km_diff_release(&b->units[i].diff);
-		km_linemap_release(&b->units[i].lines);
-	}
+	for (i = 0; i < b->nr_units; i++)
+		release_unit(&b->units[i]);
 	km_hash_release(&b->patch_globals);
 	free(b->units);
+	for (i = 0; i < b->nr_sources; i++) {
+		free(b->sources[i]);
+		if (b->lines)
+			km_linemap_release(&b->lines[i]);
+	}
+	free(b->sources);
+	free(b->lines);
 	for (i = 0; i < b->nr_funcs; i++) {
 		free(b->funcs[i].old_name);
 		free(b->funcs[i].new_name);
@@ -539,13 +777,15 @@ int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
 	if (!ret)
 		ret = read_patches(&b);
 	if (!ret)
-		ret = collect_units(&b);
+		ret = collect_sources(&b);
 	if (!ret)
 		ret = load_symbols(&b);
 	if (!ret)
 		ret = prepare_tree(&b);
 	if (!ret)
 		ret = create_scratch(&b);
+	if (!ret)
+		ret = place_sources(&b);
 	if (!ret)
 		ret = compile_units(&b, false);
 	if (!ret)

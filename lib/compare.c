@@ -38,11 +38,33 @@ static int entries_add(struct km_entries *l, const struct km_entry *x)
 	return 0;
 }
 
+/*
+ * Entries of the size kmend knows, each naming its code at the anchor: an
+ * entry of another kernel's layout (6.3 made .altinstructions 14 bytes)
+ * puts its relocations elsewhere, which this catches.
+ */
 static bool has_known_layout(const struct kelf_sec *sec,
 			     const struct arch_special *sp)
 {
-	return sec->data && sec->size % sp->entsize == 0 &&
-	       (!sec->sh.sh_entsize || sec->sh.sh_entsize == sp->entsize);
+	size_t i, n;
+
+	if (!sec->data || sec->size % sp->entsize ||
+	    (sec->sh.sh_entsize && sec->sh.sh_entsize != sp->entsize))
+		return false;
+	for (i = 0; i < sec->size / sp->entsize; i++) {
+		GElf_Addr at = i * sp->entsize + sp->anchor;
+
+		kelf_relas_in(sec, at, at + 1, &n);
+		if (n != 1)
+			return false;
+		if (!sp->repl_len_at)
+			continue;
+		at = i * sp->entsize + sp->repl_offset_at;
+		kelf_relas_in(sec, at, at + 1, &n);
+		if (n != 1)
+			return false;
+	}
+	return true;
 }
 
 static int index_section_entries(struct km_diff *d, struct kelf *e,
@@ -59,8 +81,6 @@ static int index_section_entries(struct km_diff *d, struct kelf *e,
 		struct kelf_target t;
 		struct km_entry x = { sec, sp, i, 0 };
 
-		if (n != 1)
-			continue;
 		ret = kelf_target_of(d->ctx, e, sec, r, &t);
 		if (ret)
 			return ret;
@@ -74,6 +94,49 @@ static int index_section_entries(struct km_diff *d, struct kelf *e,
 	return 0;
 }
 
+/* The functions a section's relocations name, for a message. */
+static char *functions_named_by(struct km_diff *d, struct kelf *e,
+				const struct kelf_sec *sec)
+{
+	struct km_buf b = KM_BUF_INIT;
+	const struct kelf_sym *last = NULL;
+	struct kelf_rela *r;
+
+	for_each_rela(sec, r) {
+		struct kelf_target t;
+
+		if (kelf_target_of(d->ctx, e, sec, r, &t) || !t.sym || !t.sec ||
+		    t.sym->type != STT_FUNC || t.sym == last)
+			continue;
+		last = t.sym;
+		if (!strstr(b.buf ? b.buf : "", t.sym->name))
+			km_buf_addf(&b, "%s%s", b.len ? ", " : "", t.sym->name);
+	}
+	return b.buf ? km_buf_detach(&b) : strdup("?");
+}
+
+/* An unknown layout is a refusal, never "no entries" (once per section). */
+static int refuse_layout(struct km_diff *d, struct kelf *e,
+			 const struct kelf_sec *sec,
+			 const struct arch_special *sp)
+{
+	char *funcs;
+
+	if (e == d->orig && d->nr_refused)
+		return 0;
+	funcs = functions_named_by(d, e, sec);
+	if (!funcs)
+		return -ENOMEM;
+	km_err(d->ctx, "cannot live patch '%s': section %s does not have the "
+	       "layout kmend knows (%zu-byte entries naming their code at "
+	       "+%zu), so the entries of %s cannot be compared: this kernel's "
+	       "tables are not supported yet", d->name, sec->name, sp->entsize,
+	       sp->anchor, funcs);
+	free(funcs);
+	d->nr_refused++;
+	return 0;
+}
+
 static int index_object_entries(struct km_diff *d, struct kelf *e)
 {
 	struct kelf_sec *sec;
@@ -83,8 +146,14 @@ static int index_object_entries(struct km_diff *d, struct kelf *e)
 		const struct arch_special *sp = arch_special_section(sec->name);
 
 		/* ORC follows the code: equal code, equal unwind data */
-		if (!sp || sp->parallel || !has_known_layout(sec, sp))
+		if (!sp || sp->parallel)
 			continue;
+		if (!has_known_layout(sec, sp)) {
+			ret = refuse_layout(d, e, sec, sp);
+			if (ret)
+				return ret;
+			continue;
+		}
 		ret = index_section_entries(d, e, sec, sp);
 		if (ret)
 			return ret;
@@ -121,18 +190,46 @@ void km_entries_release(struct km_diff *d)
 
 /* --- targets --- */
 
+static bool is_adjacent(const struct kelf_sym *a, const struct kelf_sym *b)
+{
+	return a->sec && a->sec == b->sec &&
+	       a->sym.st_value + a->sym.st_size == b->sym.st_value;
+}
+
+void km_settle_boundary(const struct km_diff *d, const struct kelf *e,
+			struct kelf_target *t)
+{
+	if (!t->next)
+		return;
+	if (e == d->patched && !(t->sym->twin && t->next->twin &&
+				 is_adjacent(t->sym->twin, t->next->twin)))
+		return;
+	t->sym = t->next;
+	t->off = 0;
+	t->next = NULL;
+}
+
+/* The target of r, settled; false (and d->error) when it cannot be read. */
+static bool target_of(struct km_diff *d, struct kelf *e,
+		      const struct kelf_sec *sec, const struct kelf_rela *r,
+		      struct kelf_target *t)
+{
+	int ret = kelf_target_of(d->ctx, e, sec, r, t);
+
+	if (ret) {
+		if (!d->error)
+			d->error = ret;
+		return false;
+	}
+	km_settle_boundary(d, e, t);
+	return true;
+}
+
 bool km_is_carried_constant(const struct kelf_sym *s)
 {
 	return s->sec && s->bind == STB_LOCAL && s->type == STT_OBJECT &&
 	       km_section_kind(s->sec) == KM_KIND_RODATA &&
-	       km_is_numbered_name(s->name);
-}
-
-static bool target_error(struct km_diff *d, int ret)
-{
-	if (!d->error)
-		d->error = ret;
-	return false;
+	       km_is_compiler_constant(s->name);
 }
 
 static bool same_region(struct km_diff *d, const struct kelf_sec *ps,
@@ -185,6 +282,10 @@ static bool same_target(struct km_diff *d, const struct kelf_target *tp,
 		return !tp->sym && !to->sym && same_anonymous(d, tp, to, len);
 	if (tp->off != to->off)
 		return false;
+	/* the end of one and the start of the next: both must match */
+	if (tp->next || to->next)
+		return tp->next && to->next && tp->sym->twin == to->sym &&
+		       tp->next->twin == to->next;
 	/* boot code calling what left __init: it ran already, no change */
 	if (d->comparing_init && tp->sym->moved == to->sym)
 		return true;
@@ -209,16 +310,13 @@ static bool same_relocs_in(struct km_diff *d, const struct kelf_sec *ps,
 		return false;
 	for (i = 0; i < np; i++) {
 		struct kelf_target tp, to;
-		int ret;
 
 		if (rp[i].offset - pa != ro[i].offset - oa ||
 		    rp[i].type != ro[i].type)
 			return false;
-		ret = kelf_target_of(d->ctx, d->patched, ps, &rp[i], &tp);
-		if (!ret)
-			ret = kelf_target_of(d->ctx, d->orig, os, &ro[i], &to);
-		if (ret)
-			return target_error(d, ret);
+		if (!target_of(d, d->patched, ps, &rp[i], &tp) ||
+		    !target_of(d, d->orig, os, &ro[i], &to))
+			return false;
 		if (!same_target(d, &tp, &to, (size_t)-1))
 			return false;
 	}
@@ -323,18 +421,15 @@ static bool same_entry(struct km_diff *d, const struct km_entry *a,
 		return false;
 	for (i = 0; i < np; i++) {
 		struct kelf_target tp, to;
-		int ret;
 
 		if (rp[i].offset - pa != ro[i].offset - oa ||
 		    rp[i].type != ro[i].type)
 			return false;
 		if (rp[i].offset - pa == a->sp->anchor)
 			continue;	/* the function itself, at a->at */
-		ret = kelf_target_of(d->ctx, d->patched, a->sec, &rp[i], &tp);
-		if (!ret)
-			ret = kelf_target_of(d->ctx, d->orig, b->sec, &ro[i], &to);
-		if (ret)
-			return target_error(d, ret);
+		if (!target_of(d, d->patched, a->sec, &rp[i], &tp) ||
+		    !target_of(d, d->orig, b->sec, &ro[i], &to))
+			return false;
 		if (!same_target(d, &tp, &to,
 				 entry_target_len(a->sec, a->sp, a->index,
 						  rp[i].offset)))

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "diff.h"
+#include "reloc.h"
 
 /* An entry of a special section, owned by the function its anchor names. */
 struct km_entry {
@@ -41,6 +42,15 @@ bool km_same_contents(struct km_diff *d, struct kelf_sym *p, struct kelf_sym *o)
 /* Equal in the bytes the section's line fields leave out; relocations too. */
 bool km_same_relocations(struct km_diff *d, const struct kelf_sym *p,
 			 const struct kelf_sym *o);
+/*
+ * A target at the end of one symbol and the start of the next: in the
+ * pristine object (the kernel's layout) it is the next one's start; in the
+ * patched object too when their twins are adjacent in the same order in
+ * the pristine one, since then both mean the same kernel address.
+ * Otherwise t stays ambiguous (t->next set).
+ */
+void km_settle_boundary(const struct km_diff *d, const struct kelf *e,
+			struct kelf_target *t);
 /* Whole sections: same bytes and relocation targets. */
 bool km_same_section(struct km_diff *d, const struct kelf_sec *p,
 		     const struct kelf_sec *o);

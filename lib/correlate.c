@@ -170,9 +170,14 @@ static void vote(struct votes *v, struct kelf_sym *p, struct kelf_sym *o)
 	*fo = !*fo || *fo == p ? p : VOTE_CONFLICT;
 }
 
-/* Same base names in the same order: one vote per pair; else ambiguous. */
+/*
+ * Same base names in the same order: one vote per pair; else ambiguous.
+ * Order of use tells apart several statics of one name in a user only when
+ * the user's code is the same on both sides (in_step): once the code
+ * changed, the compiler may lay the branches out in another order.
+ */
 static void vote_by_base(struct votes *v, const struct refs *rp,
-			 const struct refs *ro)
+			 const struct refs *ro, bool in_step)
 {
 	size_t i, j, k, np, no;
 
@@ -191,7 +196,7 @@ static void vote_by_base(struct votes *v, const struct refs *rp,
 		for (k = 0, no = 0; k < ro->n; k++)
 			no += km_same_base_name(ro->v[k]->name, first->name) &&
 			      ro->v[k]->type == first->type;
-		if (np != no) {
+		if (np != no || (np > 1 && !in_step)) {
 			/* which is which cannot be told: unless paired
 			 * through another use, these stay unpaired */
 			for (j = i; no && j < rp->n; j++)
@@ -209,6 +214,30 @@ static void vote_by_base(struct votes *v, const struct refs *rp,
 			vote(v, rp->v[j], ro->v[k++]);
 		}
 	}
+}
+
+/* The same bytes and relocations at the same places (targets aside). */
+static bool is_in_step(const struct kelf_sym *p, const struct kelf_sym *o)
+{
+	struct kelf_rela *rp, *ro;
+	size_t np, no, i;
+
+	if (p->sym.st_size != o->sym.st_size || !p->sec->data != !o->sec->data ||
+	    (p->sec->data && memcmp(p->sec->data + p->sym.st_value,
+				    o->sec->data + o->sym.st_value,
+				    p->sym.st_size)))
+		return false;
+	rp = kelf_relas_in(p->sec, p->sym.st_value,
+			   p->sym.st_value + p->sym.st_size, &np);
+	ro = kelf_relas_in(o->sec, o->sym.st_value,
+			   o->sym.st_value + o->sym.st_size, &no);
+	if (np != no)
+		return false;
+	for (i = 0; i < np; i++)
+		if (rp[i].offset - p->sym.st_value != ro[i].offset - o->sym.st_value ||
+		    rp[i].type != ro[i].type || rp[i].addend != ro[i].addend)
+			return false;
+	return true;
 }
 
 static bool is_user(const struct kelf_sym *s)
@@ -231,7 +260,7 @@ static int collect_votes(struct km_diff *d, struct votes *v)
 			ret = collect_refs(d, d->orig, p->twin, &ro);
 		if (ret)
 			break;
-		vote_by_base(v, &rp, &ro);
+		vote_by_base(v, &rp, &ro, is_in_step(p, p->twin));
 	}
 	free(rp.v);
 	free(ro.v);
@@ -251,9 +280,12 @@ static size_t pair_agreed(struct km_diff *d, const struct votes *v)
 				p->ambiguous = true;
 			continue;
 		}
-		if (v->for_o[o->index] != p || !can_pair(p, o) ||
-		    !same_kind(p, o))
+		if (v->for_o[o->index] != p || !can_pair(p, o))
 			continue;
+		if (!same_kind(p, o)) {
+			p->moved = o;	/* the same static, in another section */
+			continue;
+		}
 		twin_symbols(p, o);
 		n++;
 	}
@@ -281,6 +313,76 @@ static int correlate_by_use(struct km_diff *d)
 	free(v.for_p);
 	free(v.for_o);
 	return ret;
+}
+
+/* Is s the target of some relocation of e? */
+static bool *referenced_symbols(const struct kelf *e)
+{
+	bool *ref = calloc(e->nr_syms, sizeof(*ref));
+	struct kelf_sec *sec;
+	struct kelf_rela *r;
+
+	if (!ref)
+		return NULL;
+	for_each_sec(e, sec)
+		for_each_rela(sec, r)
+			ref[r->sym->index] = true;
+	return ref;
+}
+
+/* An unpaired numbered object of e with like's base name, type and section. */
+static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *like,
+				      size_t *count)
+{
+	struct kelf_sym *s, *found = NULL;
+
+	*count = 0;
+	for_each_sym(e, s) {
+		if (s->twin || !is_numbered(s) || s->type != like->type ||
+		    !s->sec || !km_same_base_name(s->name, like->name))
+			continue;
+		(*count)++;
+		found = s;
+	}
+	return found;
+}
+
+/*
+ * What use could not pair.  A table entry nothing refers to
+ * (__UNIQUE_ID_fixup7) pairs when its base name is unique in its section on
+ * both sides, so that a change of it is seen.  A static that code uses and
+ * that has an unpaired namesake on the other side (its function was
+ * inlined, renamed or split) may be that namesake: it is ambiguous, never
+ * taken for new data.
+ */
+static int correlate_leftovers(struct km_diff *d)
+{
+	bool *pref = referenced_symbols(d->patched);
+	bool *oref = referenced_symbols(d->orig);
+	struct kelf_sym *p, *o;
+	size_t np, no;
+
+	if (!pref || !oref) {
+		free(pref);
+		free(oref);
+		return -ENOMEM;
+	}
+	for_each_sym(d->patched, p) {
+		if (p->twin || !is_vote_candidate(p) || p->type != STT_OBJECT)
+			continue;
+		o = unpaired_like(d->orig, p, &no);
+		if (!o)
+			continue;
+		unpaired_like(d->patched, p, &np);
+		if (np == 1 && no == 1 && !pref[p->index] && !oref[o->index] &&
+		    !strcmp(p->sec->name, o->sec->name) && can_pair(p, o))
+			twin_symbols(p, o);
+		else if (pref[p->index])
+			p->ambiguous = true;
+	}
+	free(pref);
+	free(oref);
+	return 0;
 }
 
 static void correlate_sections(struct km_diff *d)
@@ -314,6 +416,8 @@ int km_correlate(struct km_diff *d)
 	correlate_by_name(d);
 	correlate_unique_clones(d);
 	ret = correlate_by_use(d);
+	if (!ret)
+		ret = correlate_leftovers(d);
 	if (ret)
 		return ret;
 	correlate_sections(d);

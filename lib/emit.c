@@ -215,6 +215,18 @@ static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
 	return -KM_EUNPATCHABLE;
 }
 
+/*
+ * A function the patch replaces: calls and jumps go straight to the new
+ * code, but its address stays the kernel's, which livepatch redirects, so
+ * that comparisons with pointers the kernel holds still hold, and no
+ * pointer into the module outlives it.
+ */
+static bool is_replaced(const struct kelf_sym *sym)
+{
+	return sym->type == STT_FUNC && sym->twin && sym->include &&
+	       sym->status == KELF_CHANGED && !strstr(sym->name, ".cold");
+}
+
 static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
 			  const struct kelf_rela *r, struct out_target *t,
 			  const char *where)
@@ -225,8 +237,20 @@ static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
 	ret = kelf_target_of(em->d->ctx, em->d->patched, sec, r, &kt);
 	if (ret)
 		return ret;
+	km_settle_boundary(em->d, em->d->patched, &kt);
 	if (kelf_target_is_external(&kt))
 		return kernel_ref(em, kt.sym, r->addend, t);
+	if (kt.next) {
+		em_refuse(em, "cannot live patch '%s': %s refers to the end of "
+			  "'%s', where '%s' starts (section %s): kmend cannot "
+			  "tell which of the two the code means", patched_path(em),
+			  where, kt.sym->name, kt.next->name, kt.sec->name);
+		return -KM_EUNPATCHABLE;
+	}
+	if (kt.sym && is_replaced(kt.sym) && !arch_is_branch(r->type) &&
+	    !arch_special_section(sec->name))
+		return kernel_ref(em, kt.sym->twin,
+				  km_add_sat(kt.off, -kt.bias), t);
 	if (kt.sym)
 		return named_target(em, kt.sym, km_add_sat(kt.off, -kt.bias), t,
 				    where);

@@ -157,6 +157,26 @@ char *km_base_name(const char *name)
 	return km_buf_detach(&b);
 }
 
+bool km_is_compiler_constant(const char *name)
+{
+	static const char *const bases[] = {
+		"__func__", "__FUNCTION__", "__PRETTY_FUNCTION__", "CSWTCH",
+	};
+	char *base;
+	bool found = false;
+	size_t i;
+
+	if (km_is_local_label(name))
+		return true;
+	if (!km_is_numbered_name(name))
+		return false;
+	base = km_base_name(name);
+	for (i = 0; base && i < sizeof(bases) / sizeof(bases[0]); i++)
+		found |= !strcmp(base, bases[i]);
+	free(base);
+	return found;
+}
+
 bool km_same_base_name(const char *a, const char *b)
 {
 	char *x = km_base_name(a), *y = km_base_name(b);

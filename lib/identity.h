@@ -48,6 +48,13 @@ bool km_is_local_label(const char *name);
  * malloc'd; NULL + errno.
  */
 char *km_base_name(const char *name);
+/*
+ * A constant only the compiler names (__func__.3, CSWTCH.12, .LC6): no code
+ * can depend on its address, so it is copied and compared by content.  A
+ * numbered static the programmer wrote (static const struct ops def) is
+ * data like any other: its address may be compared.
+ */
+bool km_is_compiler_constant(const char *name);
 /* Do a and b have the same base name? */
 bool km_same_base_name(const char *a, const char *b);
 

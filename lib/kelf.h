@@ -20,6 +20,13 @@
 
 enum kelf_status { KELF_SAME, KELF_CHANGED, KELF_NEW };
 
+/*
+ * The largest section alignment kmend reads or writes.  The kernel's x86
+ * objects ask for 16 KiB at most (IRQ stacks; 32 KiB with KASAN); more is a
+ * broken object, and copied into an output it would pad the file to it.
+ */
+#define KELF_MAX_ALIGN 0x10000UL
+
 /* SHF_RELA_LIVEPATCH of include/uapi/linux/elf.h */
 #define KELF_SHF_RELA_LIVEPATCH 0x00100000
 
@@ -116,8 +123,10 @@ bool kelf_is_object(const struct kelf_sym *sym);
 	for ((s) = (e)->secs + 1; (s) < (e)->secs + (e)->nr_secs; (s)++)
 #define for_each_sym(e, s) \
 	for ((s) = (e)->syms + 1; (s) < (e)->syms + (e)->nr_syms; (s)++)
+/* relas is NULL for a section without relocations: no NULL + 0 */
 #define for_each_rela(sec, r) \
-	for ((r) = (sec)->relas; (r) < (sec)->relas + (sec)->nr_relas; (r)++)
+	for ((r) = (sec)->relas; (r) && (r) < (sec)->relas + (sec)->nr_relas; \
+	     (r)++)
 
 /* --- building and writing an object --- */
 

@@ -35,6 +35,9 @@ struct kelf_out *kelf_out_new(const GElf_Ehdr *like)
 		return NULL;
 	o->eh = *like;
 	o->eh.e_type = ET_REL;
+	/* whatever the model object said: libelf writes version 1 only */
+	o->eh.e_ident[EI_VERSION] = EV_CURRENT;
+	o->eh.e_version = EV_CURRENT;
 	o->eh.e_phnum = 0;
 	o->eh.e_phoff = 0;
 	o->eh.e_entry = 0;
@@ -479,6 +482,31 @@ static int write_elf(struct writer *w, int fd)
 	return ret;
 }
 
+/*
+ * libelf pads each section's file offset to its alignment: a section asking
+ * for 2^36 would make a 64 GiB file.  kelf_open() refuses such objects;
+ * this keeps any caller from writing one.
+ */
+static int check_alignments(struct km_ctx *ctx, const struct kelf_out *o,
+			    const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < o->nr_secs; i++) {
+		GElf_Xword align = o->secs[i]->sh.sh_addralign;
+
+		if (align <= 1 || (!(align & (align - 1)) &&
+				   align <= KELF_MAX_ALIGN))
+			continue;
+		km_err(ctx, "cannot write '%s': section %s asks for an "
+		       "alignment of %#lx (a power of two up to %#lx only)",
+		       path, o->secs[i]->name, (unsigned long)align,
+		       (unsigned long)KELF_MAX_ALIGN);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 {
 	struct writer w = { .ctx = ctx, .o = o };
@@ -488,6 +516,11 @@ int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 
 	if (!tmp)
 		return -ENOMEM;
+	ret = check_alignments(ctx, o, path);
+	if (ret) {
+		free(tmp);
+		return ret;
+	}
 	elf_version(EV_CURRENT);
 	/* offset 0 of both string tables is the empty name */
 	if (km_buf_add(&w.str.buf, "", 1) || km_buf_add(&w.shstr.buf, "", 1)) {
@@ -498,23 +531,30 @@ int kelf_out_write(struct km_ctx *ctx, struct kelf_out *o, const char *path)
 	number_sections(&w);
 	w.reladata = calloc(o->nr_secs ? o->nr_secs : 1, sizeof(*w.reladata));
 	ret = w.reladata ? build_symbols(&w) : -ENOMEM;
+	km_tmp_register(tmp);
 	fd = ret ? -1 : open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (!ret && fd < 0)
+	if (!ret && fd < 0) {
 		ret = -errno;
-	if (!ret)
+		km_err(ctx, "cannot write '%s': %s", path, strerror(errno));
+	} else if (!ret) {
 		ret = write_elf(&w, fd);
-	if (ret == -EINVAL || ret == -EIO)
-		km_err(ctx, "cannot write '%s': %s", path, elf_errmsg(-1));
+		if (ret == -EINVAL || ret == -EIO)
+			km_err(ctx, "cannot write '%s': %s", path,
+			       elf_errmsg(-1));
+	}
 	if (w.elf)
 		elf_end(w.elf);
-	if (fd >= 0 && close(fd) && !ret)
+	if (fd >= 0 && close(fd) && !ret) {
 		ret = -errno;
+		km_err(ctx, "cannot write '%s': %s", path, strerror(errno));
+	}
 	if (!ret && rename(tmp, path)) {
 		ret = -errno;
 		km_err(ctx, "cannot write '%s': %s", path, strerror(errno));
 	}
 	if (ret)
 		unlink(tmp);
+	km_tmp_forget();
 	for (i = 0; w.reladata && i < o->nr_secs; i++)
 		free(w.reladata[i]);
 	free(w.reladata);

@@ -26,6 +26,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "kbuild.h"
 #include "ktree.h"
 #include "util.h"
 
@@ -648,27 +649,6 @@ void km_tree_release(struct km_tree *tree)
 
 /* ---- scratch views ------------------------------------------------------- */
 
-/*
- * Kbuild's own reading of a directory's Makefile: which objects it builds
- * (into the kernel or as modules) and into which subdirectories it descends.
- * Kbuild compiles any file of a directory it descends into, listed or not,
- * so this is how a file outside the configuration is told apart.
- */
-static const char query_makefile[] =
-	"# written by kmend: lists what Kbuild builds in $(obj)\n"
-	"src := $(obj)\n"
-	"obj-y :=\nobj-m :=\nlib-y :=\nlib-m :=\nsubdir-y :=\nsubdir-m :=\n"
-	"-include include/config/auto.conf\n"
-	"include $(srctree)/scripts/Kbuild.include\n"
-	"-include $(srctree)/scripts/Makefile.compiler\n"
-	"kbuild-dir := $(srctree)/$(src)\n"
-	"include $(or $(wildcard $(kbuild-dir)/Kbuild),$(kbuild-dir)/Makefile)\n"
-	"include $(srctree)/scripts/Makefile.lib\n"
-	"kmend-query:\n"
-	"\t@echo 'built: $(real-obj-y) $(real-obj-m) $(lib-y) $(lib-m)'\n"
-	"\t@echo 'modules: $(real-obj-m)'\n"
-	"\t@echo 'subdirs: $(subdir-ym)'\n";
-
 static bool is_safe_relative_path(const char *path)
 {
 	const char *p = path;
@@ -946,19 +926,6 @@ static int relocate_tool_builds(struct km_ctx *ctx,
 	return ret;
 }
 
-static int write_query_makefile(const struct km_scratch *scratch)
-{
-	char *path = km_strfmt("%s/kmend-query.mk", scratch->dir);
-	int ret;
-
-	if (!path)
-		return -ENOMEM;
-	ret = km_write_file_atomic(path, query_makefile,
-				   sizeof(query_makefile) - 1);
-	free(path);
-	return ret;
-}
-
 int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 		      const char *const *touched_paths,
 		      struct km_scratch *scratch)
@@ -996,8 +963,8 @@ int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 		ret = copy_objtree(ctx, scratch);
 	if (!ret)
 		ret = relocate_tool_builds(ctx, scratch);
-	if (!ret)
-		ret = write_query_makefile(scratch);
+	if (!ret && !(scratch->kbuild = km_kbuild_new(scratch->dir)))
+		ret = -errno;
 	if (ret)
 		goto fail;
 	km_debug(ctx, "scratch view %s ... %.1f s", scratch->dir,
@@ -1016,6 +983,7 @@ void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch)
 		else
 			km_rm_rf(scratch->dir);
 	}
+	km_kbuild_free(scratch->kbuild);
 	free(scratch->dir);
 	free(scratch->src);
 	free(scratch->obj);
@@ -1069,21 +1037,6 @@ bool km_scratch_object_is_module(const struct km_scratch *scratch,
 	return is_module;
 }
 
-char *km_object_of_source(const char *path)
-{
-	size_t n = strlen(path);
-
-	if (n < 3 || (!km_ends_with(path, ".c") && !km_ends_with(path, ".S")))
-		return NULL;
-	return km_strfmt("%.*s.o", (int)(n - 2), path);
-}
-
-static bool is_valid_object(const char *object)
-{
-	return is_safe_relative_path(object) && km_ends_with(object, ".o") &&
-	       strlen(object) > 2 && !is_objtree_path(object);
-}
-
 /* The source of an object that exists in the view, or NULL. */
 static char *source_of_object(const struct km_scratch *scratch,
 			      const char *object)
@@ -1104,109 +1057,100 @@ static char *source_of_object(const struct km_scratch *scratch,
 	return NULL;
 }
 
-/* Whether a "word: a b c" line of the query's output lists word. */
-static bool query_lists(const char *out, const char *key, const char *word)
+/* The value of "key := value" in a .cmd file, as a new string. */
+static char *cmd_value(const char *cmd, const char *key)
 {
-	const char *line = out;
+	const char *p = cmd;
 	size_t klen = strlen(key);
 
-	while (line && *line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-
-		if (len > klen && !strncmp(line, key, klen)) {
-			char *copy = strndup(line + klen, len - klen);
-			bool found;
-
-			if (!copy)
-				return false;
-			found = has_word(copy, word);
-			free(copy);
-			return found;
+	while ((p = strstr(p, key))) {
+		if ((p == cmd || p[-1] == '\n') && !strncmp(p + klen, " := ", 4)) {
+			p += klen + 4;
+			return strndup(p, strcspn(p, "\n"));
 		}
-		line = end ? end + 1 : NULL;
+		p += klen;
 	}
-	return false;
+	return NULL;
 }
 
-/*
- * 1: Kbuild builds name (an object or subdirectory) in dir, 0: it does
- * not, negative: the question could not be asked.
- */
-static int kbuild_lists(struct km_ctx *ctx, const struct km_scratch *scratch,
-			const char *dir, const char *name)
+char *km_scratch_compiled_name(const struct km_scratch *scratch,
+			       const char *object, const char *source)
 {
-	char *obj_arg = km_strfmt("obj=%s", dir);
-	char *query = km_strfmt("%s/kmend-query.mk", scratch->dir);
-	char *argv[] = { "make", "-s", "-C", scratch->obj, "-f", query,
-			 obj_arg, "srctree=..", "ARCH=x86", "SRCARCH=x86",
-			 "BITS=64", "kmend-query", NULL };
-	struct km_buf out = KM_BUF_INIT;
-	int ret;
+	struct km_buf cmd = KM_BUF_INIT;
+	char *path = cmd_file_of(scratch, object);
+	char *own = source_of_object(scratch, object);
+	char *key = km_strfmt("source_%s", object);
+	char *given = NULL, *name = NULL;
+	size_t prefix;
+	int err = ENOMEM;
 
-	if (!obj_arg || !query) {
-		ret = -ENOMEM;
+	if (!path || !own || !key)
 		goto out;
-	}
-	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
-	if (ret) {
-		km_debug(ctx, "cannot ask Kbuild what %s builds: %s", dir,
-			 out.buf ? out.buf : "");
-		ret = -EIO;
+	err = -km_read_file(path, &cmd);
+	if (err)
 		goto out;
-	}
-	ret = query_lists(out.buf, "built: ", name) ||
-	      query_lists(out.buf, "subdirs: ", name);
+	err = ENOENT;
+	given = cmd.buf ? cmd_value(cmd.buf, key) : NULL;
+	if (!given || !km_ends_with(given, own))
+		goto out;
+	prefix = strlen(given) - strlen(own);
+	name = km_strfmt("%.*s%s", (int)prefix, given, source);
+	if (!name)
+		err = ENOMEM;
+	else if (strcmp(own, source) && !has_word(cmd.buf, name))
+		goto out;
+	else
+		err = 0;
 out:
-	km_buf_release(&out);
-	free(obj_arg);
-	free(query);
-	return ret;
-}
-
-static bool has_kbuild_makefile(const struct km_scratch *scratch,
-				const char *dir)
-{
-	char *mk = km_strfmt("%s/%s/Makefile", scratch->src, dir);
-	char *kb = km_strfmt("%s/%s/Kbuild", scratch->src, dir);
-	bool has = (mk && km_is_file(mk)) || (kb && km_is_file(kb));
-
-	free(mk);
-	free(kb);
-	return has;
-}
-
-/*
- * Whether this configuration builds the object: it must be listed in its
- * directory, and each directory in its parent, up to a top-level one.  When
- * Kbuild cannot be asked, the object is assumed built (the compiler will
- * tell otherwise).
- */
-static bool is_object_configured(struct km_ctx *ctx,
-				 const struct km_scratch *scratch,
-				 const char *object)
-{
-	char *name = strdup(object);
-	bool configured = true;
-
-	while (name && strchr(name, '/')) {
-		char *dir = strndup(name, (size_t)(strrchr(name, '/') - name));
-		int listed;
-
-		if (!dir || !has_kbuild_makefile(scratch, dir)) {
-			free(dir);
-			break;
-		}
-		listed = kbuild_lists(ctx, scratch, dir, name);
-		if (listed == 0)
-			configured = false;
+	if (err) {
 		free(name);
-		name = dir;
-		if (listed <= 0)
-			break;
+		name = NULL;
 	}
-	free(name);
-	return configured;
+	km_buf_release(&cmd);
+	free(path);
+	free(own);
+	free(key);
+	free(given);
+	errno = err;
+	return name;
+}
+
+char *km_object_of_source(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n < 3 || (!km_ends_with(path, ".c") && !km_ends_with(path, ".S")))
+		return NULL;
+	return km_strfmt("%.*s.o", (int)(n - 2), path);
+}
+
+static bool is_valid_object(const char *object)
+{
+	return is_safe_relative_path(object) && km_ends_with(object, ".o") &&
+	       strlen(object) > 2 && !is_objtree_path(object);
+}
+
+/* Kbuild compiles any file of a directory it enters, listed or not. */
+static int check_built(struct km_ctx *ctx, const struct km_scratch *scratch,
+		       const char *object, const char *source)
+{
+	char *why = NULL;
+	int built = km_kbuild_object(ctx, scratch, object, &why);
+
+	if (built == KM_BUILT_OFF)
+		km_err(ctx, "%s is not built in %s's configuration (%s): a fix "
+		       "to it changes nothing in this kernel", source,
+		       scratch->tree->krel, why);
+	else if (built == KM_BUILT_UNKNOWN)
+		km_err(ctx, "cannot compile %s: kmend cannot tell whether %s's "
+		       "vmlinux or modules hold %s (%s)", source,
+		       scratch->tree->krel, object, why);
+	free(why);
+	if (built < 0)
+		return built;
+	if (built == KM_BUILT_OFF)
+		return -ENOENT;
+	return built == KM_BUILT ? 0 : -KM_EUNPATCHABLE;
 }
 
 static int check_objects(struct km_ctx *ctx, const struct km_scratch *scratch,
@@ -1217,6 +1161,7 @@ static int check_objects(struct km_ctx *ctx, const struct km_scratch *scratch,
 
 	for (o = objects; *o; o++) {
 		char *source;
+		int err;
 
 		if (!is_valid_object(*o)) {
 			km_err(ctx, "cannot compile '%s': not an object path "
@@ -1229,14 +1174,13 @@ static int check_objects(struct km_ctx *ctx, const struct km_scratch *scratch,
 			km_err(ctx, "cannot compile '%s': there is no %.*s.c in "
 			       "the source of %s", *o, (int)strlen(*o) - 2, *o,
 			       scratch->tree->krel);
-			ret = -ENOENT;
-		} else if (!is_object_configured(ctx, scratch, *o)) {
-			km_err(ctx, "%s is not built in %s's configuration: "
-			       "a fix to it changes nothing in this kernel",
-			       source, scratch->tree->krel);
-			ret = -ENOENT;
+			err = -ENOENT;
+		} else {
+			err = check_built(ctx, scratch, *o, source);
 		}
 		free(source);
+		if (err && !ret)
+			ret = err;
 	}
 	return ret;
 }
@@ -1337,11 +1281,81 @@ static bool are_objects_present(struct km_ctx *ctx,
 	return all;
 }
 
+/*
+ * Kbuild's single-target build descends into every subdirectory whose name
+ * starts the target's path: for arch/x86/pci/fixup.o, into arch/x86/pci
+ * (which the top-level Kbuild enters, from the arch Makefile's drivers-y)
+ * and into arch/x86 too, which then compiles the file as one of its own,
+ * with its own flags, at the same time.  Overriding single-subdirs of
+ * scripts/Makefile.build (an --eval reaches every sub-make) keeps the
+ * descent on the way of the kernel's own build.
+ */
+static char *descent_arg(struct km_ctx *ctx, const struct km_scratch *scratch,
+			 const char *const *objects)
+{
+	struct km_buf dirs = KM_BUF_INIT;
+	char *arg = NULL;
+
+	for (; *objects; objects++) {
+		char *way = km_kbuild_descent(ctx, scratch, *objects);
+
+		if (!way) {
+			km_buf_release(&dirs);
+			return NULL;
+		}
+		km_buf_addf(&dirs, " %s", way);
+		free(way);
+	}
+	if (dirs.buf)
+		arg = km_strfmt("--eval=override single-subdirs = "
+				"$(filter%s,$(subdir-ym))", dirs.buf);
+	km_buf_release(&dirs);
+	if (!arg)
+		errno = ENOMEM;
+	return arg;
+}
+
+/* How often Kbuild's output says it compiled object ("  CC      x.o"). */
+static int times_compiled(const char *out, const char *object)
+{
+	const char *line = out;
+	size_t n = strlen(object);
+	int times = 0;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if ((km_starts_with(line, "  CC ") || km_starts_with(line, "  AS ")) &&
+		    len > n && line[len - n - 1] == ' ' &&
+		    !strncmp(line + len - n, object, n))
+			times++;
+		line = end ? end + 1 : NULL;
+	}
+	return times;
+}
+
+static bool is_compiled_once(struct km_ctx *ctx, const char *out,
+			     const char *const *objects)
+{
+	bool once = true;
+
+	for (; *objects; objects++) {
+		if (times_compiled(out, *objects) <= 1)
+			continue;
+		km_err(ctx, "Kbuild compiled %s more than once, from different "
+		       "directories: kmend cannot tell which flags are the "
+		       "kernel's", *objects);
+		once = false;
+	}
+	return once;
+}
+
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects)
 {
 	struct km_buf out = KM_BUF_INIT;
-	char **argv = NULL, *jobs = NULL;
+	char **argv = NULL, *jobs = NULL, *descent = NULL;
 	double start = km_now();
 	size_t n = 0, i;
 	int ret;
@@ -1356,8 +1370,9 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	if (ret)
 		return ret;
 	jobs = jobs_arg();
+	descent = descent_arg(ctx, scratch, objects);
 	argv = calloc(n + 8, sizeof(*argv));
-	if (!jobs || !argv) {
+	if (!jobs || !descent || !argv) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1368,6 +1383,7 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	argv[i++] = jobs;
 	argv[i++] = "O=obj";
 	argv[i++] = KM_KCFLAGS;
+	argv[i++] = descent;
 	memcpy(argv + i, objects, n * sizeof(*argv));
 	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
 	km_debug(ctx, "%s", out.buf ? out.buf : "");
@@ -1378,6 +1394,8 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		ret = -EIO;
 	} else if (!are_objects_present(ctx, scratch, objects)) {
 		ret = -EIO;
+	} else if (!is_compiled_once(ctx, out.buf ? out.buf : "", objects)) {
+		ret = -KM_EUNPATCHABLE;
 	} else {
 		km_debug(ctx, "compiling %zu file%s ... %.1f s", n,
 			n == 1 ? "" : "s", km_now() - start);
@@ -1386,5 +1404,6 @@ out:
 	km_buf_release(&out);
 	free(argv);
 	free(jobs);
+	free(descent);
 	return ret;
 }

@@ -17,6 +17,8 @@
 #include "kmend.h"
 #include "target.h"
 
+struct km_kbuild;
+
 /* Bumped whenever the layout or the preparation of the cache changes. */
 #define KM_CACHE_FORMAT 1
 
@@ -50,6 +52,7 @@ struct km_scratch {
 	char *src;		/* DIR/src: srctree of the view */
 	char *obj;		/* DIR/src/obj: objtree of the view */
 	bool keep;		/* set by the caller: km_scratch_release() keeps DIR */
+	struct km_kbuild *kbuild;	/* Kbuild's answers (kbuild.h) */
 };
 
 /*
@@ -68,13 +71,24 @@ void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch);
  * Kbuild in the view, with -ffunction-sections -fdata-sections added.  Each
  * object is compiled afresh.  A .c file that this kernel's configuration
  * does not build is an error of its own (-ENOENT, "fs/x.c is not built in
- * KREL's configuration"); compiler errors are logged with their file.
+ * KREL's configuration"), one that kmend cannot place in the kernel is
+ * refused (-KM_EUNPATCHABLE, see kbuild.h); compiler errors are logged with
+ * their file.
  */
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects);
 /* Path of a compiled object inside the view, for copying it out. */
 char *km_scratch_object_path(const struct km_scratch *scratch,
 			     const char *object);
+/*
+ * The name the compiler gave source ("kernel/sched/deadline.c") when it
+ * compiled object, as __FILE__ and #line know it ("../kernel/sched/
+ * deadline.c": Kbuild's srctree is ".." in the view), when the object's
+ * .cmd file lists source among what it read.  NULL with errno ENOENT when
+ * it does not, or errno of reading the .cmd file.
+ */
+char *km_scratch_compiled_name(const struct km_scratch *scratch,
+			       const char *object, const char *source);
 /* True when Kbuild compiled the object for a loadable module (-DMODULE). */
 bool km_scratch_object_is_module(const struct km_scratch *scratch,
 				 const char *object);

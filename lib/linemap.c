@@ -81,9 +81,34 @@ int km_linemap_from_files(struct km_ctx *ctx, const char *old_path,
 	return ret;
 }
 
+int km_linemap_add_reset(struct km_linemap *map, long old_line)
+{
+	void *n;
+
+	if (map->nr_resets && map->resets[map->nr_resets - 1] >= old_line)
+		return map->resets[map->nr_resets - 1] == old_line ? 0 : -EINVAL;
+	n = realloc(map->resets, (map->nr_resets + 1) * sizeof(*map->resets));
+	if (!n)
+		return -ENOMEM;
+	map->resets = n;
+	map->resets[map->nr_resets++] = old_line;
+	return 0;
+}
+
+/* The last reset at or before old_line; 0 when there is none. */
+static long last_reset(const struct km_linemap *map, long old_line)
+{
+	long reset = 0;
+	size_t i;
+
+	for (i = 0; i < map->nr_resets && map->resets[i] <= old_line; i++)
+		reset = map->resets[i];
+	return reset;
+}
+
 long km_linemap_new_line(const struct km_linemap *map, long old_line)
 {
-	long delta = 0;
+	long delta = 0, reset = last_reset(map, old_line);
 	size_t i;
 
 	for (i = 0; i < map->nr_hunks; i++) {
@@ -95,7 +120,9 @@ long km_linemap_new_line(const struct km_linemap *map, long old_line)
 			break;
 		if (h->old_count && old_line < h->old_start + h->old_count)
 			return 0;
-		delta += h->new_count - h->old_count;
+		/* a directive after the hunk gave the old numbers back */
+		if (first > reset)
+			delta += h->new_count - h->old_count;
 	}
 	return old_line + delta;
 }
@@ -103,6 +130,6 @@ long km_linemap_new_line(const struct km_linemap *map, long old_line)
 void km_linemap_release(struct km_linemap *map)
 {
 	free(map->hunks);
-	map->hunks = NULL;
-	map->nr_hunks = 0;
+	free(map->resets);
+	memset(map, 0, sizeof(*map));
 }

@@ -52,7 +52,12 @@ static int copy_modinfo_section(struct km_ctx *ctx, Elf *elf,
 		return -ENOEXEC;
 	}
 	data = elf_getdata(scn, NULL);
-	if (!data || !data->d_buf) {
+	if (!data) {
+		km_err(ctx, "cannot read '%s': its .modinfo section cannot be "
+		       "read: %s", mi->path, elf_errmsg(-1));
+		return -ENOEXEC;
+	}
+	if (!data->d_buf) {
 		km_err(ctx, "cannot read '%s': empty .modinfo section",
 		       mi->path);
 		return -ENOEXEC;
@@ -125,6 +130,7 @@ static int read_elf_modinfo(struct km_ctx *ctx, int fd, struct km_modinfo *mi)
 		return -ENOEXEC;
 	}
 	ret = copy_modinfo_section(ctx, elf, mi);
+	mi->has_this_module = find_section(elf, ".gnu.linkonce.this_module");
 	elf_end(elf);
 	return ret;
 }
@@ -196,6 +202,16 @@ bool km_modinfo_is_livepatch(const struct km_modinfo *mi)
 	const char *lp = km_modinfo_get(mi, "livepatch");
 
 	return lp && !strcmp(lp, "Y");
+}
+
+const char *km_modinfo_not_livepatch_module(const struct km_modinfo *mi)
+{
+	if (!km_modinfo_is_livepatch(mi))
+		return "its modinfo has no livepatch=Y";
+	if (!mi->has_this_module)
+		return "it has no .gnu.linkonce.this_module section, so it is "
+		       "not a linked kernel module";
+	return NULL;
 }
 
 bool km_modinfo_is_kmend(const struct km_modinfo *mi)

@@ -28,6 +28,7 @@ struct km_modinfo {
 	size_t size;
 	struct km_modinfo_entry *entries;
 	size_t nr_entries;
+	bool has_this_module;	/* a .gnu.linkonce.this_module section */
 };
 
 /* A function a live patch replaces, as kmend_func and sysfs name it. */
@@ -56,6 +57,11 @@ size_t km_modinfo_count(const struct km_modinfo *mi, const char *key);
 	for ((pos) = 0; ((value) = km_modinfo_next((mi), (key), &(pos))); )
 
 bool km_modinfo_is_livepatch(const struct km_modinfo *mi);
+/*
+ * A live patch module: livepatch=Y and linked as a module (its struct
+ * module in .gnu.linkonce.this_module).  NULL, or why it is not one.
+ */
+const char *km_modinfo_not_livepatch_module(const struct km_modinfo *mi);
 /* Built by kmend: has any kmend_* key. */
 bool km_modinfo_is_kmend(const struct km_modinfo *mi);
 

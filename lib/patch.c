@@ -134,6 +134,19 @@ static char *header_name(const char *s)
 	return strndup(s, n);
 }
 
+/*
+ * "a/x y b/x y": two names of the same length either side of the middle
+ * space, equal but for their first two characters (git's prefixes), so
+ * that a name with spaces splits where git meant it to.
+ */
+static bool is_split_in_the_middle(const char *s, size_t n)
+{
+	size_t half = n / 2;
+
+	return n % 2 == 1 && half > 2 && s[half] == ' ' &&
+	       !memcmp(s + 2, s + half + 3, half - 2);
+}
+
 /* "diff --git a/x b/y": the two names (equal halves when unquoted). */
 static int split_git_names(const char *s, char **old_name, char **new_name)
 {
@@ -145,15 +158,14 @@ static int split_git_names(const char *s, char **old_name, char **new_name)
 		*old_name = unquote_name(s, &end);
 		end += strspn(end, " ");
 		*new_name = *end == '"' ? unquote_name(end, NULL) : strdup(end);
-	} else if (n % 2 == 1 && s[n / 2] == ' ' &&
-		   !strncmp(s + 2, s + n / 2 + 3, n / 2 - 2)) {
+	} else if (is_split_in_the_middle(s, n)) {
 		*old_name = strndup(s, n / 2);
 		*new_name = strdup(s + n / 2 + 1);
 	} else if ((mid = strstr(s, " b/")) || (mid = strrchr(s, ' '))) {
 		*old_name = strndup(s, (size_t)(mid - s));
 		*new_name = strdup(mid + 1);
 	}
-	return *old_name && *new_name ? 0 : -EINVAL;
+	return *old_name && *new_name && **old_name && **new_name ? 0 : -EINVAL;
 }
 
 static bool is_dev_null(const char *name)
@@ -281,22 +293,41 @@ static int read_file_header(struct parser *p, const char *line,
 	return 0;
 }
 
+/* "12,7" of a hunk header: the count (1 when omitted), or -1 if bad. */
+static long parse_hunk_range(const char *s, const char **end)
+{
+	char *e;
+	long count = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	strtol(s, &e, 10);
+	if (*e == ',') {
+		if (e[1] < '0' || e[1] > '9')
+			return -1;
+		count = strtol(e + 1, &e, 10);
+	}
+	*end = e;
+	return count;
+}
+
 /* "@@ -12,7 +12,8 @@": the number of old and new lines (1 when omitted). */
 static int parse_hunk_header(const char *line, long *old_lines,
 			     long *new_lines)
 {
-	const char *s = line + 3;
-	char *end;
+	const char *s = line + 3, *end;
 
 	if (*s != '-')
 		return -EINVAL;
-	strtol(s + 1, &end, 10);
-	*old_lines = *end == ',' ? strtol(end + 1, &end, 10) : 1;
+	*old_lines = parse_hunk_range(s + 1, &end);
+	if (*old_lines < 0)
+		return -EINVAL;
 	s = end + strspn(end, " ");
 	if (*s != '+')
 		return -EINVAL;
-	strtol(s + 1, &end, 10);
-	*new_lines = *end == ',' ? strtol(end + 1, &end, 10) : 1;
+	*new_lines = parse_hunk_range(s + 1, &end);
+	if (*new_lines < 0)
+		return -EINVAL;
 	return km_starts_with(end, " @@") ? 0 : -EINVAL;
 }
 
@@ -522,8 +553,13 @@ static int finish_file(struct parser *p, size_t i)
 		if (!f->old_path)
 			return -EINVAL;
 	}
-	f->path = is_dev_null(new_raw) ? (f->old_path ? strdup(f->old_path) :
-					  NULL) : stripped_path(p, new_raw);
+	if (is_dev_null(old_raw) && is_dev_null(new_raw)) {
+		km_err(p->ctx, "'%s' line %u: both names of the entry are "
+		       "/dev/null", p->name, f->line);
+		return -EINVAL;
+	}
+	f->path = is_dev_null(new_raw) ? strdup(f->old_path) :
+		  stripped_path(p, new_raw);
 	if (!f->path)
 		return -EINVAL;
 	if (f->flags & KM_PATCH_NEW) {

@@ -37,13 +37,30 @@ static int reloc_bias(struct km_ctx *ctx, const struct kelf *e,
 	return ret;
 }
 
-/* A FUNC/OBJECT holding off, else one ending exactly at off (&a[N]). */
+/* Does the instruction holding r read or write memory through it? */
+static bool is_access(const struct kelf *e, const struct kelf_sec *sec,
+		      const struct kelf_rela *r)
+{
+	GElf_Addr start;
+
+	if (!kelf_is_text(sec) || !sec->data || !arch_is_pc_relative(r->type))
+		return false;
+	start = code_start(e, sec, r->offset);
+	return arch_is_memory_access(sec->data + start, sec->size - start,
+				     r->offset - start);
+}
+
+/*
+ * The FUNC/OBJECT holding off, else the one ending exactly at off (&a[N]).
+ * *next: another one starting at that end, when there is one.
+ */
 static struct kelf_sym *symbol_holding(const struct kelf *e,
 				       const struct kelf_sec *sec,
-				       GElf_Sxword off)
+				       GElf_Sxword off, struct kelf_sym **next)
 {
-	struct kelf_sym *s, *end = NULL;
+	struct kelf_sym *s, *end = NULL, *start = NULL;
 
+	*next = NULL;
 	if (off < 0 || (GElf_Xword)off > sec->size)
 		return NULL;
 	for_each_sym(e, s) {
@@ -51,12 +68,18 @@ static struct kelf_sym *symbol_holding(const struct kelf *e,
 
 		if (s->sec != sec || (s->type != STT_FUNC && s->type != STT_OBJECT))
 			continue;
-		if ((GElf_Xword)off >= v && (GElf_Xword)off < v + z)
+		if ((GElf_Xword)off > v && (GElf_Xword)off < v + z)
 			return s;
+		if ((GElf_Xword)off == v && z && !start)
+			start = s;
 		if (z && (GElf_Xword)off == v + z && !end)
 			end = s;
 	}
-	return end;
+	if (end && start) {
+		*next = start;
+		return end;
+	}
+	return start ? start : end;
 }
 
 int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
@@ -73,6 +96,7 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 		return ret;
 	t->sec = s->sec;
 	t->bias = bias;
+	t->next = NULL;
 	if (!s->sec) {		/* an external */
 		t->sym = s;
 		t->off = km_add_sat(r->addend, bias);
@@ -85,7 +109,14 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 	}
 	/* a section symbol or a label (.LC6): find what the bytes belong to */
 	at = km_add_sat(km_add_sat((GElf_Sxword)s->sym.st_value, r->addend), bias);
-	t->sym = symbol_holding(e, s->sec, at);
+	t->sym = symbol_holding(e, s->sec, at, &t->next);
+	if (t->next && is_access(e, sec, r)) {
+		t->sym = t->next;	/* nothing is read past an object's end */
+		t->next = NULL;
+		at -= (GElf_Sxword)t->sym->sym.st_value;
+		t->off = at;
+		return 0;
+	}
 	t->off = t->sym ? at - (GElf_Sxword)t->sym->sym.st_value : at;
 	return 0;
 }

@@ -22,6 +22,12 @@ struct kelf_target {
 	GElf_Sxword off;
 	/* the target is addend + bias from the relocation's symbol */
 	long bias;
+	/*
+	 * Set when the target is the end of sym and the start of next: the
+	 * bytes say nothing about which of the two the code means (a loop's
+	 * end pointer, or the next variable).
+	 */
+	struct kelf_sym *next;
 };
 
 /*

@@ -178,9 +178,11 @@ int km_write_file_atomic(const char *path, const void *data, size_t len)
 
 	if (!tmp)
 		return -ENOMEM;
+	km_tmp_register(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = -errno;
+		km_tmp_forget();
 		free(tmp);
 		return ret;
 	}
@@ -193,8 +195,29 @@ int km_write_file_atomic(const char *path, const void *data, size_t len)
 		ret = -errno;
 	if (ret)
 		unlink(tmp);
+	km_tmp_forget();
 	free(tmp);
 	return ret;
+}
+
+static const char *volatile registered_tmp;
+
+void km_tmp_register(const char *path)
+{
+	registered_tmp = path;
+}
+
+void km_tmp_forget(void)
+{
+	registered_tmp = NULL;
+}
+
+void km_tmp_remove(void)
+{
+	const char *path = registered_tmp;
+
+	if (path)
+		unlink(path);
 }
 
 int km_copy_file(const char *src, const char *dst)

@@ -48,6 +48,17 @@ int km_read_file(const char *path, struct km_buf *out);
 /* Write through a temporary file and rename(): never a partial file. */
 int km_write_file_atomic(const char *path, const void *data, size_t len);
 int km_copy_file(const char *src, const char *dst);
+/*
+ * The temporary file being written (by km_write_file_atomic() and
+ * kelf_out_write()), for the command line's SIGINT/SIGTERM handler: a
+ * killed kmend leaves no temporary behind.  The one global of the library,
+ * as a signal handler has no other way to it; the library installs no
+ * handler.  One file at a time; path must live until km_tmp_forget().
+ */
+void km_tmp_register(const char *path);
+void km_tmp_forget(void);
+/* Removes the registered file, if any; async-signal-safe. */
+void km_tmp_remove(void);
 int km_mkdir_p(const char *path, mode_t mode);
 int km_rm_rf(const char *path);
 bool km_is_file(const char *path);

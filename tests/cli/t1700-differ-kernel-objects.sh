@@ -3,8 +3,11 @@
 # source: a comment that shifts every line of four large files is no
 # functional change, and a one-line fix in kernel/fork.c (about 90
 # functions) changes exactly the function it touches; moved __LINE__ in
-# __init code is no change; pr_debug() sites in changed code.  No VM.
-# shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
+# __init code is no change; pr_debug() sites in changed code.  Blank lines
+# and comments that move __LINE__ of runtime code (net/core/dev.c passes it
+# to __might_sleep() and __warn_printk()) change nothing: kmend's #line
+# directives keep the numbers of untouched lines.  No VM.
+# shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 
@@ -17,6 +20,7 @@ fi
 export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
 TREE=$KMEND_TEST_CACHE/$KREL/tree
 FILES="kernel/fork.c fs/proc/base.c kernel/sys.c mm/mmap.c"
+MOVED="$FILES net/core/dev.c"
 
 build() {
 	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" "$@"
@@ -75,6 +79,59 @@ test_expect_success 'the module replaces nr_processes, found in vmlinux with sym
 	modinfo -F kmend_func fork.ko >func &&
 	echo "vmlinux:nr_processes,0" >expect &&
 	test_cmp expect func
+'
+
+# add_comments FILE: a comment and a blank line at the top, and a blank line
+# and a comment line inside the first function body after line 300
+add_comments() {
+	awk 'NR == 1 { print "/* kmend: a comment at the top */"; print "" }
+		{ print }
+		NR > 300 && !done && $0 == "{" {
+			print ""; print "\t/* kmend: a comment in a function */"; done = 1
+		}' "$TREE/$1"
+}
+
+test_expect_success 'blank lines and comments in five files, net/core/dev.c among them, change nothing' '
+	rm -rf a b &&
+	for f in $MOVED; do
+		mkdir -p "a/${f%/*}" "b/${f%/*}" &&
+		cp "$TREE/$f" "a/$f" &&
+		add_comments "$f" >"b/$f" &&
+		test "$(grep -c "kmend: a comment" "b/$f")" -eq 2 ||
+		exit 1
+	done &&
+	diff_trees $MOVED >comments.patch &&
+	test_expect_code 3 build -o comments.ko comments.patch 2>err &&
+	for f in $MOVED; do
+		test_grep "no functional change in $f$" err || exit 1
+	done &&
+	test_grep -v "^ +changed " err &&
+	test ! -e comments.ko
+'
+
+test_expect_success 'a comment at the top of net/core/dev.c and a one-line fix change one function' '
+	rm -rf a b && mkdir -p a/net/core b/net/core &&
+	cp "$TREE/net/core/dev.c" a/net/core/dev.c &&
+	{ printf "/* kmend: a comment\n * over two lines */\n\n"; sed "/^static int __dev_alloc_name(/,/^}/s/^\t\tif (!inuse)$/\t\tif (!inuse || !name[0])/" "$TREE/net/core/dev.c"; } >b/net/core/dev.c &&
+	diff_trees net/core/dev.c >allocname.patch &&
+	test_grep "^\+..if \(!inuse \|\| !name\[0\]\)$" allocname.patch &&
+	rm -rf tmp && mkdir tmp &&
+	TMPDIR=$PWD/tmp build --keep -o allocname.ko allocname.patch 2>err &&
+	grep -E "^ +(changed|new) " err >funcs &&
+	printf "    changed  __dev_alloc_name (net/core/dev.c)\n" >expect &&
+	test_cmp expect funcs &&
+	modinfo -F kmend_func allocname.ko >func &&
+	echo "vmlinux:__dev_alloc_name,0" >expect &&
+	test_cmp expect func
+'
+
+test_expect_success 'the kept view shows the directives and the file as the fix made it' '
+	scratch=$(sed -n "s/^scratch tree kept in //p" err) &&
+	sed -n 4p "$scratch/src/net/core/dev.c" >line4 &&
+	echo "#line 1 \"../net/core/dev.c\"" >expect &&
+	test_cmp expect line4 &&
+	test_cmp b/net/core/dev.c "$scratch/src/net/core/dev.c.patched" &&
+	rm -rf tmp
 '
 
 # kernel/params.c: param_sysfs_init() (__init) passes __LINE__ to printk,

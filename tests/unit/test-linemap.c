@@ -55,6 +55,25 @@ int main(void)
 	      "an insertion at the top moves every line");
 	km_linemap_release(&m);
 
+	/* two lines inserted after line 1, a #line directive before old line 3 */
+	check(&s, !map_texts(&s, "a\nb\nc\nd\n", "a\nx\ny\nb\nc\nd\n", &m) &&
+	      !km_linemap_add_reset(&m, 3) &&
+	      km_linemap_new_line(&m, 2) == 4 && km_linemap_new_line(&m, 3) == 3 &&
+	      km_linemap_new_line(&m, 4) == 4,
+	      "a #line reset gives the lines after it their old numbers");
+	check(&s, km_linemap_add_reset(&m, 2) == -EINVAL &&
+	      km_linemap_add_reset(&m, 3) == 0 && m.nr_resets == 1,
+	      "resets are kept in ascending order, once each");
+	km_linemap_release(&m);
+
+	/* a reset, then another insertion further down moves lines again */
+	check(&s, !map_texts(&s, "a\nb\nc\nd\n", "x\na\nb\ny\nc\nd\n", &m) &&
+	      !km_linemap_add_reset(&m, 1) &&
+	      km_linemap_new_line(&m, 2) == 2 && km_linemap_new_line(&m, 3) == 4 &&
+	      km_linemap_new_line(&m, 4) == 5,
+	      "a hunk after the last reset still moves the lines after it");
+	km_linemap_release(&m);
+
 	check(&s, km_linemap_from_files(&s.ctx, "/nonexistent/a.c", "/nonexistent/b.c",
 					&m) < 0 && m.nr_hunks == 0,
 	      "missing files: an error and an empty map");
