@@ -20,18 +20,8 @@ fi
 # One prepared tree for every test that needs it (tests/cli/t1500 too).
 export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
 
-build_example() {
-	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" -n "$2" \
-		-o "$2.ko" "$EXAMPLES/$1/fix.patch" >"$1.out" 2>"$1.err" ||
-		{ cat "$1.err"; return 1; }
-}
-
-prove_example() {
-	"$KMEND" test -k "$KREL" --timeout 150 --check "$EXAMPLES/$1/check.sh" \
-		"$2.ko" >"$1.test" 2>"$1.testerr" ||
-		{ cat "$1.test" "$1.testerr"; return 1; }
-	test_grep "^PASS $2.ko: check fails before, passes while loaded, fails after unload$" "$1.test"
-}
+build_example() { km_build_fix "$EXAMPLES/$1/fix.patch" "$2" "$2" "$1"; }
+prove_example() { km_prove_fix "$EXAMPLES/$1/check.sh" "$2" "$1"; }
 
 test_expect_success 'a /proc show handler fix builds into a livepatch module' '
 	build_example cmdline kmend_cmdline &&

@@ -28,18 +28,8 @@ if [ -n "$why" ]; then
 fi
 export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
 
-build_fix() {
-	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" -n "kmend_$2" \
-		-o "$2.ko" "$FIXES/$1/fix.patch" >"$2.out" 2>"$2.err" ||
-		{ cat "$2.err"; return 1; }
-}
-
-prove_fix() {
-	"$KMEND" test -k "$KREL" --timeout 150 --check "$FIXES/$1/check.sh" \
-		"$2.ko" >"$2.test" 2>"$2.testerr" ||
-		{ cat "$2.test" "$2.testerr"; return 1; }
-	test_grep "^PASS $2.ko: check fails before, passes while loaded, fails after unload$" "$2.test"
-}
+build_fix() { km_build_fix "$FIXES/$1/fix.patch" "kmend_$2" "$2" "$2"; }
+prove_fix() { km_prove_fix "$FIXES/$1/check.sh" "$2" "$2"; }
 
 test_expect_success 'a fix with WARN_ON() builds; the file name string is carried' '
 	build_fix warn-on warn_on &&

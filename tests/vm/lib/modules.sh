@@ -146,3 +146,20 @@ module_init(plain_init);
 MODULE_LICENSE("GPL");
 EOF
 }
+
+# km_build_fix PATCH MODNAME OUT LOG: kmend build of PATCH into OUT.ko
+# (module MODNAME) for $KREL, logs in LOG.out and LOG.err.
+km_build_fix() {
+	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" -n "$2" \
+		-o "$3.ko" "$1" >"$4.out" 2>"$4.err" ||
+		{ cat "$4.err"; return 1; }
+}
+
+# km_prove_fix CHECK OUT LOG: kmend test of OUT.ko with CHECK in the VM,
+# which must fail before, pass while loaded and fail after unload.
+km_prove_fix() {
+	"$KMEND" test -k "$KREL" --timeout 150 --check "$1" \
+		"$2.ko" >"$3.test" 2>"$3.testerr" ||
+		{ cat "$3.test" "$3.testerr"; return 1; }
+	test_grep "^PASS $2.ko: check fails before, passes while loaded, fails after unload$" "$3.test"
+}
