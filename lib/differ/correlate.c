@@ -391,7 +391,7 @@ static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *lik
 }
 
 /*
- * What use could not pair.  A table entry nothing refers to
+ * What use could not pair.  A table entry nothing refers to by name
  * (__UNIQUE_ID_fixup7) pairs when its base name is unique in its section on
  * both sides, so that a change of it is seen.  A static that code uses and
  * that has an unpaired namesake on the other side (its function was
@@ -400,8 +400,8 @@ static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *lik
  */
 static int correlate_leftovers(struct km_diff *d)
 {
-	bool *pref = kelf_referenced_symbols(d->patched);
-	bool *oref = kelf_referenced_symbols(d->orig);
+	bool *pref = kelf_referenced_symbols(d->patched, false);
+	bool *oref = kelf_referenced_symbols(d->orig, false);
 	struct kelf_sym *p, *o;
 	size_t np, no;
 

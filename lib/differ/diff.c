@@ -439,7 +439,7 @@ int km_diff_objects(struct km_diff *d)
 		ret = km_index_entries(d);
 	if (ret)
 		return ret;
-	d->referenced = kelf_referenced_symbols(d->patched);
+	d->referenced = kelf_referenced_symbols(d->patched, true);
 	if (!d->referenced)
 		return -ENOMEM;
 	compare_functions(d);

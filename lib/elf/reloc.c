@@ -133,7 +133,7 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 	return 0;
 }
 
-bool *kelf_referenced_symbols(const struct kelf *e)
+bool *kelf_referenced_symbols(const struct kelf *e, bool through_sections)
 {
 	bool *ref = calloc(e->nr_syms ? e->nr_syms : 1, sizeof(*ref));
 	bool *sec_ref = calloc(e->nr_secs ? e->nr_secs : 1, sizeof(*sec_ref));
@@ -150,7 +150,8 @@ bool *kelf_referenced_symbols(const struct kelf *e)
 		for_each_rela(sec, r) {
 			ref[r->sym->index] = true;
 			/* through the section symbol: whatever the section holds */
-			if (r->sym->type == STT_SECTION && r->sym->sec)
+			if (through_sections && r->sym->type == STT_SECTION &&
+			    r->sym->sec)
 				sec_ref[r->sym->sec->index] = true;
 		}
 	for_each_sym(e, s)
