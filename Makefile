@@ -21,8 +21,15 @@ O          := build
 ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libelf 2>/dev/null)
 ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libelf 2>/dev/null || echo -lelf)
 
+# lib/ by pipeline stage: elf (the object model), arch, source (patches,
+# line directives), kernel (target, tree, Kbuild, symbols), differ, module
+# (the generated live patch), runtime (loading, the VM).
+LIB_DIRS     := lib lib/elf lib/arch lib/source lib/kernel lib/differ \
+                lib/module lib/runtime
+LIB_INCLUDES := $(addprefix -I,$(LIB_DIRS))
+
 KM_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-              -Ilib -Icli $(ELF_CFLAGS) -MMD -MP \
+              $(LIB_INCLUDES) -Icli $(ELF_CFLAGS) -MMD -MP \
               -DKMEND_LIBDIR='"$(LIBDIR)"' 
 ifdef DEVELOPER
 KM_CFLAGS  += -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -45,7 +52,7 @@ endif
 .SUFFIXES:
 .PHONY: all check check-unit demo bench install clean static fuzz fuzz-build
 
-LIB_SRCS := $(wildcard lib/*.c)
+LIB_SRCS := $(wildcard lib/*.c lib/*/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)

@@ -485,3 +485,19 @@ int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
 {
 	return km_run_timeout(ctx, cwd, argv, env, out, 0);
 }
+
+bool km_has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = strstr(text, word); p; p = strstr(p + 1, word)) {
+		bool starts = p == text || p[-1] == ' ' || p[-1] == '\t';
+		bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '\t' ||
+			    p[n] == '\n';
+
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}

@@ -41,6 +41,8 @@ static inline long long km_add_sat(long long a, long long b)
 	return r;
 }
 bool km_ends_with(const char *s, const char *suffix);
+/* Does text hold word, between blanks (or its ends)? */
+bool km_has_word(const char *text, const char *word);
 
 double km_now(void);
 

@@ -222,12 +222,15 @@ test_expect_success 'code compiled as the kernel is: objdump boundaries at -O0, 
 	say "$(awk "{ n += \$1 } END { print n }" count) instructions"
 '
 
+LIB_INCLUDES=$(for d in "$SRC_DIR"/lib "$SRC_DIR"/lib/*/; do printf -- "-I%s " "$d"; done)
+export LIB_INCLUDES
+
 test_expect_success "kmend's own sources: objdump boundaries at -O2, -Os, -O0" '
 	rm -f count &&
 	for opt in -O2 -Os -O0; do
-		for c in "$SRC_DIR"/lib/*.c; do
+		for c in "$SRC_DIR"/lib/*.c "$SRC_DIR"/lib/*/*.c; do
 			o=$(basename "$c" .c)$opt.o &&
-			gcc $DIFF_CFLAGS $opt -I"$SRC_DIR/lib" $(pkg-config --cflags libelf 2>/dev/null) \
+			gcc $DIFF_CFLAGS $opt $LIB_INCLUDES $(pkg-config --cflags libelf 2>/dev/null) \
 				-D_GNU_SOURCE -std=c11 -c "$c" -o "$o" &&
 			same_boundaries "$o" || exit 1
 		done

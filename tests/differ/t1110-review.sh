@@ -335,4 +335,160 @@ test_expect_success 'a static local that gains __read_mostly is refused' '
 	esac
 '
 
+# --- 9. a jump back into a replaced function ---
+
+# Found by the VM (t3200): the address of a replaced function is the
+# kernel's, but a place inside it is the new code's. A .cold part jumps
+# back into its parent at foo+0x1b with a PC32 relocation (not a call):
+# bound to the kernel's old foo+0x1b it ran the old code's middle (oops).
+test_expect_success 'a cold part jumps back into the new code of its parent' '
+	cat >jb.c <<-C &&
+	extern void __attribute__((cold)) slow(int);
+	extern int other(int);
+	extern int third(int, int, int);
+	static int __attribute__((noinline)) foo(int x, int z)
+	{
+		int y = other(x) * 3;
+		if (__builtin_expect(x > 100, 0)) {
+			slow(x);
+			y = other(y) + z;
+		}
+		y = third(y, x, z);
+		y = third(y, z, x);
+		return y + other(z) * 3;
+	}
+	int caller(int x) { return foo(x, x + 1); }
+	C
+	sed "s/other(z) \* 3/other(z) * 5/" jb.c >jb-patched.c &&
+	compile_pair jb &&
+	# setup: the cold part jumps back into foo with a PC32 relocation
+	readelf -rW jb-patched.o | sed -n "/rela.text.unlikely.foo/,/^$/p" >cold-relocs &&
+	test_grep "R_X86_64_PC32 .* \.text\.foo \+ [0-9a-f]+$" cold-relocs &&
+	kmend_diff 0 -o jb-out.o jb.o jb-patched.o &&
+	test_functions "changed  foo" "changed  foo.cold" &&
+	readelf -rW jb-out.o | sed -n "/rela.text.unlikely.foo/,/^$/p" >out-relocs &&
+	test_grep "R_X86_64_PC32 .* foo \+ [0-9a-f]+$" out-relocs &&
+	test_grep -v "klp\.sym\.vmlinux\.foo" out-relocs
+'
+
+# --- 10. what the corpus of real stable fixes showed ---
+
+# Without lockdep, a lock class key is an empty struct: __key.N has size 0,
+# and "no symbol holds the target" refused every fix using init_rwsem() and
+# friends (scripts/stable-corpus, 16 files). The key is the one at its
+# place, paired through its user.
+test_expect_success 'an empty static (a lockdep key without lockdep) is the kernel one' '
+	cat >key.c <<-C &&
+	struct lock_class_key { };
+	extern void init_thing(void *obj, struct lock_class_key *key);
+	void setup(void *obj)
+	{
+		static struct lock_class_key __key;
+		init_thing(obj, &__key);
+	}
+	C
+	sed "s/init_thing(obj, &__key);/init_thing(obj, \&__key); init_thing(0, \&__key);/" key.c >key-patched.c &&
+	compile_pair key &&
+	# setup: a zero-size numbered static in a section of its own
+	readelf -sW key.o | grep -E " 0 OBJECT +LOCAL .* __key\.[0-9]+$" &&
+	kmend_diff 0 -o key-out.o key.o key-patched.o &&
+	test_functions "changed  setup" &&
+	readelf -rW key-out.o >relocs &&
+	test_grep "\.klp\.sym\.vmlinux\.__key\.[0-9]+,0" relocs
+'
+
+# Dynamic debug descriptors sit one after the other in __dyndbg; code
+# passes &descriptor with a lea. The end of one descriptor is never a
+# place the code means: it is the next one (drivers/base/core.c, 6 files).
+test_expect_success 'a descriptor passed by address is never the end of the one before' '
+	cat >dd.c <<-C &&
+	struct desc { const char *fmt; long flags; };
+	extern void emit(struct desc *d);
+	#define SITE(f) ({ static struct desc __attribute__((section("__dyndbg"), used, aligned(8))) d = { f, 0 }; emit(&d); })
+	void one(void) { SITE("one"); }
+	void two(void) { SITE("two"); }
+	void three(int x) { SITE("three"); if (x) SITE("four"); }
+	C
+	sed "s/SITE(\"three\"); if (x)/SITE(\"three\"); if (x > 1)/" dd.c >dd-patched.c &&
+	compile_pair dd &&
+	kmend_diff 0 -o dd-out.o dd.o dd-patched.o &&
+	test_functions "changed  three" &&
+	# setup: in the pristine object d.1 (at 0x10) holds "three", d.0 "four"
+	readelf -sW dd.o | grep -E " 0+10 +16 OBJECT +LOCAL .* d\.1$" &&
+	readelf -rW dd.o | grep -E "^0+10 .* \.rodata\.str1\.1 \+ 5$" &&
+	readelf -p .rodata.str1.1 dd.o | grep -E "\[ +5\]  three$" &&
+	readelf -rW dd-out.o | sed -n "/rela.text.three/,/^$/p" >relocs &&
+	grep "klp\.sym\.vmlinux\.d\." relocs | awk "{ print \$5 }" >bound &&
+	printf ".klp.sym.vmlinux.d.1,0\n.klp.sym.vmlinux.d.0,0\n" >expect-bound &&
+	test_cmp expect-bound bound
+'
+
+# Several lock class keys in one changed function (mutex_init() twice in
+# blk_alloc_queue): empty, so contents cannot tell them apart, and holding
+# no state, so the module's own copies are the same thing.
+test_expect_success 'several empty statics in a changed function: their own copies' '
+	cat >keys.c <<-C &&
+	struct lock_class_key { };
+	extern void init_lock(void *l, struct lock_class_key *key);
+	#define lock_init(l) ({ static struct lock_class_key __key; init_lock(l, &__key); })
+	void setup(void *a, void *b) { lock_init(a); lock_init(b); }
+	C
+	sed "s/lock_init(b); }/lock_init(b); lock_init(a); }/" keys.c >keys-patched.c &&
+	compile_pair keys &&
+	kmend_diff 0 -o keys-out.o keys.o keys-patched.o &&
+	test_functions "changed  setup" &&
+	readelf -rW keys-out.o >relocs &&
+	test_grep -v "klp\.sym\.vmlinux\.__key" relocs
+'
+
+# A fix that removes a function: the kernel keeps it (other files and
+# modules may call it), which is no change, and is said.
+test_expect_success 'a removed function is a note, and no change' '
+	printf "int kept(int x) { return x + 1; }\nint dropped(int x) { return x * 2; }\n" >rm.c &&
+	printf "int kept(int x) { return x + 1; }\n" >rm-patched.c &&
+	compile_pair rm &&
+	kmend_diff 3 rm.o rm-patched.o &&
+	test_grep "note: .dropped. is gone from rm-patched.o: a live patch leaves the kernel.s copy in place" err
+'
+
+# A new entry of a table the kernel walks (a PCI fixup, a module parameter)
+# is registered only by the boot or module loader: in a live patch it
+# would never run. It is refused, not carried as "new data".
+test_expect_success 'a new table entry is refused, not silently dropped' '
+	cat >newent.c <<-C &&
+	struct fixup { unsigned short vendor, device; void (*hook)(void *); };
+	#define DECLARE_FIXUP(name, vendor, device, hook) static const struct fixup \
+		name __attribute__((used, aligned(8), \
+		section(".my_fixups_final"))) = { vendor, device, hook };
+	void quirk_a(void *dev) { }
+	DECLARE_FIXUP(fix_a, 0x8086, 0x1234, quirk_a)
+	C
+	cp newent.c newent-patched.c &&
+	printf "void quirk_b(void *dev) { }\nDECLARE_FIXUP(fix_b, 0x1022, 0x1234, quirk_b)\n" >>newent-patched.c &&
+	compile_pair newent &&
+	kmend_diff 2 newent.o newent-patched.o &&
+	test_grep "new entry .fix_b. in section \.my_fixups_final, a table the kernel reads at boot or load time: a live patch cannot register it" err
+'
+
+# Code reaches a static as ".data.once+1", not by its name: a new
+# once-flag is referenced, not a table entry (fs/proc/base.c in t3200).
+test_expect_success 'a new once-flag reached through its section is new data' '
+	cat >once.c <<-C &&
+	extern void note(int x);
+	#define ONCE(x) ({ static _Bool __attribute__((section(".data.once"))) __already_done; \
+		if (!__already_done) { __already_done = 1; note(x); } })
+	void a(void) { ONCE(1); }
+	void b(int x) { note(x); }
+	C
+	sed "s/void b(int x) { note(x); }/void b(int x) { ONCE(2); note(x); }/" once.c >once-patched.c &&
+	compile_pair once &&
+	# setup: the new flag is reached through the section symbol
+	readelf -rW once-patched.o | sed -n "/rela.text.b/,/^$/p" >setup &&
+	test_grep " \.data\.once [-+] [0-9a-f]+$" setup &&
+	kmend_diff 0 -o once-out.o once.o once-patched.o &&
+	test_functions "changed  b" &&
+	readelf -SW once-out.o >sections &&
+	test_grep " \.data\.once +PROGBITS" sections
+'
+
 test_done

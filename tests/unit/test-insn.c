@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of lib/arch_x86_insn: lengths and field positions of the
+ * Unit tests of lib/arch/arch_x86_insn: lengths and field positions of the
  * instructions gcc and the kernel's asm emit, and arch_insn_end_at().
  *
  *   test-insn              the checks below

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lib/ktree: unit tests of the scratch view on a small fake tree (run
+ * lib/kernel/ktree: unit tests of the scratch view on a small fake tree (run
  * without arguments, by tests/run), and a driver for the shell tests
  * tests/cli/t15xx-*.sh, which need the real kernel tree:
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of lib/linedir: #line directives that keep __LINE__ of the
+ * Unit tests of lib/source/linedir: #line directives that keep __LINE__ of the
  * lines a change does not touch.  Each original line N that matters reads
  * "int oN = __LINE__;"; the rewritten file is run through the real
  * preprocessor (gcc -E) and every oN must still be N, whatever the change

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of lib/linemap: where each unchanged line of a file went in
+ * Unit tests of lib/source/linemap: where each unchanged line of a file went in
  * its patched version (insertions, deletions, changed lines, no change).
  */
 #include "linemap.h"

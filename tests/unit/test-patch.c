@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of lib/patch: reading unified diffs of every style kmend
+ * Unit tests of lib/source/patch: reading unified diffs of every style kmend
  * accepts, the errors for those it does not, and applying them to a small
  * tree (including a hunk that does not apply, and a symlinked file).
  */

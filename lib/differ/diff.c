@@ -59,6 +59,7 @@ void km_diff_release(struct km_diff *d)
 	for (i = 0; i < d->nr_funcs; i++)
 		free(d->funcs[i].alias);
 	free(d->funcs);
+	free(d->referenced);
 	km_entries_release(d);
 	kelf_free(d->orig);
 	kelf_free(d->patched);
@@ -157,6 +158,22 @@ static void compare_functions(struct km_diff *d)
 	}
 }
 
+/* A function the fix removes stays in the kernel: say so, it is no change. */
+static void note_removed_functions(struct km_diff *d)
+{
+	struct kelf_sym *o;
+
+	for_each_sym(d->orig, o) {
+		if (!is_code(o) || o->twin || is_init_code(o) || is_cold_part(o) ||
+		    km_is_numbered_name(o->name) ||
+		    kelf_find_symbol(d->patched, o->name))
+			continue;
+		km_info(d->ctx, "    note: '%s' is gone from %s: a live patch "
+			"leaves the kernel's copy in place (callers elsewhere may "
+			"still reach it)", o->name, d->name);
+	}
+}
+
 /* foo.cold is reached only by jumps from foo: it changes with foo. */
 static void link_cold_parts(struct km_diff *d)
 {
@@ -213,6 +230,25 @@ static void refuse_changed_data(struct km_diff *d, const struct kelf_sym *p)
 	       p->sec->name, resized ? "size (data layout)" : "initial value");
 }
 
+/*
+ * A variable nothing in the object refers to, in a section that is not its
+ * own (.data.NAME, .bss.NAME, .rodata.NAME): an entry of a table the kernel
+ * walks (a module parameter, a PCI fixup, ...), which only the kernel's
+ * boot or module loader would register.
+ */
+static bool is_table_entry(struct km_diff *d, const struct kelf_sym *p)
+{
+	const char *sec = p->sec->name;
+	size_t n = strlen(p->name), m = strlen(sec);
+
+	if (km_kind_is_init(km_section_kind(p->sec)) || !d->referenced ||
+	    d->referenced[p->index])
+		return false;
+	if (m > n && !strcmp(sec + m - n, p->name) && sec[m - n - 1] == '.')
+		return false;	/* a section of its own */
+	return true;
+}
+
 static void compare_data(struct km_diff *d)
 {
 	struct kelf_sym *p;
@@ -227,6 +263,12 @@ static void compare_data(struct km_diff *d)
 		}
 		if (!p->twin) {
 			p->status = KELF_NEW;
+			if (is_table_entry(d, p))
+				refuse(d, "cannot live patch '%s': new entry '%s' "
+				       "in section %s, a table the kernel reads at "
+				       "boot or load time: a live patch cannot "
+				       "register it", d->name, p->name,
+				       p->sec->name);
 			continue;
 		}
 		/* never shared with the kernel: copied where used */
@@ -397,7 +439,11 @@ int km_diff_objects(struct km_diff *d)
 		ret = km_index_entries(d);
 	if (ret)
 		return ret;
+	d->referenced = kelf_referenced_symbols(d->patched);
+	if (!d->referenced)
+		return -ENOMEM;
 	compare_functions(d);
+	note_removed_functions(d);
 	link_cold_parts(d);
 	compare_data(d);
 	ret = check_tables(d);

@@ -37,6 +37,7 @@ struct km_diff {
 	struct km_entries *pentries, *oentries;
 	int cmp_depth;
 	bool comparing_init;	/* the function compared is __init code */
+	bool *referenced;	/* patched symbols some relocation names */
 };
 
 /* km_diff_objects() returns this when nothing functional changed. */

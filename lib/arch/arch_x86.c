@@ -78,7 +78,10 @@ static bool is_export_section(const char *name)
 
 bool arch_is_ignored_section(const char *name)
 {
+	/* the printk format index and builtin modinfo: for tools only */
 	return is_export_section(name) ||
+	       !strcmp(name, ".printk_index") ||
+	       !strcmp(name, ".modinfo") ||
 	       km_starts_with(name, ".discard") ||
 	       km_starts_with(name, ".note") ||
 	       km_starts_with(name, ".debug") ||
@@ -104,6 +107,13 @@ bool arch_has_fentry(const struct kelf_sec *sec, GElf_Addr func_offset)
 		if (is_fentry_call(&r[i]))
 			return true;
 	return false;
+}
+
+bool arch_is_record_section(const char *name)
+{
+	return !strcmp(name, "__dyndbg") || !strcmp(name, "__dyndbg_classes") ||
+	       !strcmp(name, ".data.once") || !strcmp(name, ".data..once") ||
+	       !strcmp(name, "__tracepoints");
 }
 
 /* gas writes PLT32 for every call and jump to a symbol, PC32 for lea */

@@ -60,6 +60,13 @@ bool arch_is_pc_relative(unsigned int type);
 int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
 		 long *bias);
 
+/*
+ * A section of separate records the kernel walks (dynamic debug
+ * descriptors, once-flags, tracepoints): a place at the end of one record
+ * is the start of the next, never an end pointer.
+ */
+bool arch_is_record_section(const char *name);
+
 /* A relocation of a direct call or jump (not an address taken). */
 bool arch_is_branch(unsigned int type);
 

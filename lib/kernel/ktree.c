@@ -1007,22 +1007,6 @@ static char *cmd_file_of(const struct km_scratch *scratch, const char *object)
 			 (int)(slash - object), object, slash + 1);
 }
 
-static bool has_word(const char *text, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p;
-
-	for (p = strstr(text, word); p; p = strstr(p + 1, word)) {
-		bool starts = p == text || p[-1] == ' ' || p[-1] == '\t';
-		bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '\t' ||
-			    p[n] == '\n';
-
-		if (starts && ends)
-			return true;
-	}
-	return false;
-}
-
 bool km_scratch_object_is_module(const struct km_scratch *scratch,
 				 const char *object)
 {
@@ -1031,7 +1015,7 @@ bool km_scratch_object_is_module(const struct km_scratch *scratch,
 	bool is_module;
 
 	is_module = path && km_read_file(path, &cmd) == 0 &&
-		    has_word(cmd.buf, "-DMODULE");
+		    km_has_word(cmd.buf, "-DMODULE");
 	km_buf_release(&cmd);
 	free(path);
 	return is_module;
@@ -1097,7 +1081,7 @@ char *km_scratch_compiled_name(const struct km_scratch *scratch,
 	name = km_strfmt("%.*s%s", (int)prefix, given, source);
 	if (!name)
 		err = ENOMEM;
-	else if (strcmp(own, source) && !has_word(cmd.buf, name))
+	else if (strcmp(own, source) && !km_has_word(cmd.buf, name))
 		goto out;
 	else
 		err = 0;

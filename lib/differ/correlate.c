@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "correlate.h"
 #include "identity.h"
 #include "reloc.h"
@@ -170,14 +171,66 @@ static void vote(struct votes *v, struct kelf_sym *p, struct kelf_sym *o)
 	*fo = !*fo || *fo == p ? p : VOTE_CONFLICT;
 }
 
+static bool is_like(const struct kelf_sym *s, const struct kelf_sym *first)
+{
+	return s->type == first->type && km_same_base_name(s->name, first->name);
+}
+
+/* How many of r's symbols like `first` have the same contents as s. */
+static size_t count_same(struct km_diff *d, const struct refs *r,
+			 const struct kelf_sym *first, struct kelf_sym *s,
+			 bool s_is_patched, struct kelf_sym **match)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		struct kelf_sym *x = r->v[i];
+
+		if (!is_like(x, first))
+			continue;
+		if (s_is_patched ? km_same_contents(d, s, x)
+				 : km_same_contents(d, x, s)) {
+			*match = x;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Several statics of one name in a user whose code changed: the order of
+ * use proves nothing, but contents may (a dynamic debug descriptor names
+ * its format and its line).  A pair whose contents match each other and
+ * nothing else gets a vote; the rest stay ambiguous.
+ */
+static void vote_by_contents(struct km_diff *d, struct votes *v,
+			     const struct refs *rp, const struct refs *ro,
+			     struct kelf_sym *first)
+{
+	size_t i;
+
+	for (i = 0; i < rp->n; i++) {
+		struct kelf_sym *p = rp->v[i], *o = NULL, *back = NULL;
+
+		if (!is_like(p, first))
+			continue;
+		if (count_same(d, ro, first, p, true, &o) == 1 &&
+		    count_same(d, rp, first, o, false, &back) == 1 && back == p)
+			vote(v, p, o);
+		else
+			p->ambiguous = true;
+	}
+}
+
 /*
  * Same base names in the same order: one vote per pair; else ambiguous.
  * Order of use tells apart several statics of one name in a user only when
  * the user's code is the same on both sides (in_step): once the code
  * changed, the compiler may lay the branches out in another order.
  */
-static void vote_by_base(struct votes *v, const struct refs *rp,
-			 const struct refs *ro, bool in_step)
+static void vote_by_base(struct km_diff *d, struct votes *v,
+			 const struct refs *rp, const struct refs *ro,
+			 bool in_step)
 {
 	size_t i, j, k, np, no;
 
@@ -196,6 +249,11 @@ static void vote_by_base(struct votes *v, const struct refs *rp,
 		for (k = 0, no = 0; k < ro->n; k++)
 			no += km_same_base_name(ro->v[k]->name, first->name) &&
 			      ro->v[k]->type == first->type;
+		if (np == no && np > 1 && !in_step &&
+		    first->type == STT_OBJECT) {
+			vote_by_contents(d, v, rp, ro, first);
+			continue;
+		}
 		if (np != no || (np > 1 && !in_step)) {
 			/* which is which cannot be told: unless paired
 			 * through another use, these stay unpaired */
@@ -260,7 +318,7 @@ static int collect_votes(struct km_diff *d, struct votes *v)
 			ret = collect_refs(d, d->orig, p->twin, &ro);
 		if (ret)
 			break;
-		vote_by_base(v, &rp, &ro, is_in_step(p, p->twin));
+		vote_by_base(d, v, &rp, &ro, is_in_step(p, p->twin));
 	}
 	free(rp.v);
 	free(ro.v);
@@ -315,21 +373,6 @@ static int correlate_by_use(struct km_diff *d)
 	return ret;
 }
 
-/* Is s the target of some relocation of e? */
-static bool *referenced_symbols(const struct kelf *e)
-{
-	bool *ref = calloc(e->nr_syms, sizeof(*ref));
-	struct kelf_sec *sec;
-	struct kelf_rela *r;
-
-	if (!ref)
-		return NULL;
-	for_each_sec(e, sec)
-		for_each_rela(sec, r)
-			ref[r->sym->index] = true;
-	return ref;
-}
-
 /* An unpaired numbered object of e with like's base name, type and section. */
 static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *like,
 				      size_t *count)
@@ -357,8 +400,8 @@ static struct kelf_sym *unpaired_like(struct kelf *e, const struct kelf_sym *lik
  */
 static int correlate_leftovers(struct km_diff *d)
 {
-	bool *pref = referenced_symbols(d->patched);
-	bool *oref = referenced_symbols(d->orig);
+	bool *pref = kelf_referenced_symbols(d->patched);
+	bool *oref = kelf_referenced_symbols(d->orig);
 	struct kelf_sym *p, *o;
 	size_t np, no;
 
@@ -421,5 +464,7 @@ int km_correlate(struct km_diff *d)
 	if (ret)
 		return ret;
 	correlate_sections(d);
+	/* comparisons made while pairing saw pairs still missing */
+	km_compare_forget(d);
 	return 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 
 #include "arch.h"
 #include "reloc.h"
@@ -51,14 +52,16 @@ static bool is_access(const struct kelf *e, const struct kelf_sec *sec,
 }
 
 /*
- * The FUNC/OBJECT holding off, else the one ending exactly at off (&a[N]).
- * *next: another one starting at that end, when there is one.
+ * The FUNC/OBJECT holding off, else the one ending exactly at off (&a[N]),
+ * else a zero-size one at off (an empty struct: a lockdep key without
+ * lockdep).  *next: another one starting at that end, when there is one.
  */
 static struct kelf_sym *symbol_holding(const struct kelf *e,
 				       const struct kelf_sec *sec,
 				       GElf_Sxword off, struct kelf_sym **next)
 {
-	struct kelf_sym *s, *end = NULL, *start = NULL;
+	struct kelf_sym *s, *end = NULL, *start = NULL, *empty = NULL;
+	size_t nr_empty = 0;
 
 	*next = NULL;
 	if (off < 0 || (GElf_Xword)off > sec->size)
@@ -74,12 +77,18 @@ static struct kelf_sym *symbol_holding(const struct kelf *e,
 			start = s;
 		if (z && (GElf_Xword)off == v + z && !end)
 			end = s;
+		if (!z && (GElf_Xword)off == v) {
+			empty = s;
+			nr_empty++;
+		}
 	}
 	if (end && start) {
 		*next = start;
 		return end;
 	}
-	return start ? start : end;
+	if (start || end)
+		return start ? start : end;
+	return nr_empty == 1 ? empty : NULL;
 }
 
 int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
@@ -110,8 +119,11 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 	/* a section symbol or a label (.LC6): find what the bytes belong to */
 	at = km_add_sat(km_add_sat((GElf_Sxword)s->sym.st_value, r->addend), bias);
 	t->sym = symbol_holding(e, s->sec, at, &t->next);
-	if (t->next && is_access(e, sec, r)) {
-		t->sym = t->next;	/* nothing is read past an object's end */
+	if (t->next && (is_access(e, sec, r) ||
+			arch_is_record_section(s->sec->name))) {
+		/* nothing is read past an object's end, and a record's end is
+		 * not a place: both mean the object that starts there */
+		t->sym = t->next;
 		t->next = NULL;
 		at -= (GElf_Sxword)t->sym->sym.st_value;
 		t->off = at;
@@ -119,4 +131,31 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 	}
 	t->off = t->sym ? at - (GElf_Sxword)t->sym->sym.st_value : at;
 	return 0;
+}
+
+bool *kelf_referenced_symbols(const struct kelf *e)
+{
+	bool *ref = calloc(e->nr_syms ? e->nr_syms : 1, sizeof(*ref));
+	bool *sec_ref = calloc(e->nr_secs ? e->nr_secs : 1, sizeof(*sec_ref));
+	struct kelf_sec *sec;
+	struct kelf_sym *s;
+	struct kelf_rela *r;
+
+	if (!ref || !sec_ref) {
+		free(ref);
+		free(sec_ref);
+		return NULL;
+	}
+	for_each_sec(e, sec)
+		for_each_rela(sec, r) {
+			ref[r->sym->index] = true;
+			/* through the section symbol: whatever the section holds */
+			if (r->sym->type == STT_SECTION && r->sym->sec)
+				sec_ref[r->sym->sec->index] = true;
+		}
+	for_each_sym(e, s)
+		if (s->sec && sec_ref[s->sec->index])
+			ref[s->index] = true;
+	free(sec_ref);
+	return ref;
 }

@@ -163,6 +163,9 @@ static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 
 	if (sym->moved)		/* refused by the differ already */
 		return -KM_EUNPATCHABLE;
+	/* an empty object holds no state: its own copy is the same thing */
+	if (sym->ambiguous && !sym->sym.st_size && sym->type == STT_OBJECT)
+		return local_ref(em, sym, addend, t);
 	if (sym->ambiguous && kind == KM_KIND_ONCE) {
 		km_info(em->d->ctx, "    note: %s: '%s' is a new once-only flag "
 			"(its twin in the kernel cannot be told apart): the "
@@ -219,7 +222,8 @@ static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
  * A function the patch replaces: calls and jumps go straight to the new
  * code, but its address stays the kernel's, which livepatch redirects, so
  * that comparisons with pointers the kernel holds still hold, and no
- * pointer into the module outlives it.
+ * pointer into the module outlives it.  A place inside the function (a
+ * jump back from its .cold part or an alternative) is the new code's.
  */
 static bool is_replaced(const struct kelf_sym *sym)
 {
@@ -247,8 +251,8 @@ static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
 			  where, kt.sym->name, kt.next->name, kt.sec->name);
 		return -KM_EUNPATCHABLE;
 	}
-	if (kt.sym && is_replaced(kt.sym) && !arch_is_branch(r->type) &&
-	    !arch_special_section(sec->name))
+	if (kt.sym && is_replaced(kt.sym) && !kt.off &&
+	    !arch_is_branch(r->type) && !arch_special_section(sec->name))
 		return kernel_ref(em, kt.sym->twin,
 				  km_add_sat(kt.off, -kt.bias), t);
 	if (kt.sym)

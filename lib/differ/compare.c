@@ -296,6 +296,25 @@ static bool same_target(struct km_diff *d, const struct kelf_target *tp,
 	return tp->sym->twin == to->sym;
 }
 
+/*
+ * One relocation of each side, at the same place of ranges starting at pa
+ * and oa: the same type, reaching the same target (len: see same_target).
+ */
+static bool same_reloc(struct km_diff *d, const struct kelf_sec *ps,
+		       const struct kelf_rela *rp, GElf_Addr pa,
+		       const struct kelf_sec *os, const struct kelf_rela *ro,
+		       GElf_Addr oa, size_t len)
+{
+	struct kelf_target tp, to;
+
+	if (rp->offset - pa != ro->offset - oa || rp->type != ro->type)
+		return false;
+	if (!target_of(d, d->patched, ps, rp, &tp) ||
+	    !target_of(d, d->orig, os, ro, &to))
+		return false;
+	return same_target(d, &tp, &to, len);
+}
+
 /* The relocations of [pa, pa+len) and [oa, oa+len): same places, targets. */
 static bool same_relocs_in(struct km_diff *d, const struct kelf_sec *ps,
 			   GElf_Addr pa, const struct kelf_sec *os,
@@ -308,18 +327,9 @@ static bool same_relocs_in(struct km_diff *d, const struct kelf_sec *ps,
 	ro = kelf_relas_in(os, oa, oa + len, &no);
 	if (np != no)
 		return false;
-	for (i = 0; i < np; i++) {
-		struct kelf_target tp, to;
-
-		if (rp[i].offset - pa != ro[i].offset - oa ||
-		    rp[i].type != ro[i].type)
+	for (i = 0; i < np; i++)
+		if (!same_reloc(d, ps, &rp[i], pa, os, &ro[i], oa, (size_t)-1))
 			return false;
-		if (!target_of(d, d->patched, ps, &rp[i], &tp) ||
-		    !target_of(d, d->orig, os, &ro[i], &to))
-			return false;
-		if (!same_target(d, &tp, &to, (size_t)-1))
-			return false;
-	}
 	return true;
 }
 
@@ -420,19 +430,12 @@ static bool same_entry(struct km_diff *d, const struct km_entry *a,
 	if (np != no)
 		return false;
 	for (i = 0; i < np; i++) {
-		struct kelf_target tp, to;
-
-		if (rp[i].offset - pa != ro[i].offset - oa ||
-		    rp[i].type != ro[i].type)
-			return false;
+		/* the anchor names the function itself, at a->at */
 		if (rp[i].offset - pa == a->sp->anchor)
-			continue;	/* the function itself, at a->at */
-		if (!target_of(d, d->patched, a->sec, &rp[i], &tp) ||
-		    !target_of(d, d->orig, b->sec, &ro[i], &to))
-			return false;
-		if (!same_target(d, &tp, &to,
-				 entry_target_len(a->sec, a->sp, a->index,
-						  rp[i].offset)))
+			continue;
+		if (!same_reloc(d, a->sec, &rp[i], pa, b->sec, &ro[i], oa,
+				entry_target_len(a->sec, a->sp, a->index,
+						 rp[i].offset)))
 			return false;
 	}
 	return true;
@@ -465,6 +468,17 @@ static bool compare_contents(struct km_diff *d, const struct kelf_sym *p,
 	if (!km_same_relocations(d, p, o))
 		return false;
 	return p->type != STT_FUNC || same_entries(d, p, o);
+}
+
+void km_compare_forget(struct km_diff *d)
+{
+	struct kelf_sym *s;
+	struct kelf_sec *sec;
+
+	for_each_sym(d->patched, s)
+		s->cmp_with = NULL;
+	for_each_sec(d->patched, sec)
+		sec->cmp_with = NULL;
 }
 
 bool km_same_contents(struct km_diff *d, struct kelf_sym *p, struct kelf_sym *o)

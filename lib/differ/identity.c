@@ -125,8 +125,8 @@ bool km_is_numbered_name(const char *name)
 
 	if (km_is_local_label(name))
 		return true;
-	if (has_counter_prefix(name))
-		return strip_counter(name) != strlen(name);
+	if (has_counter_prefix(name) && strip_counter(name) != strlen(name))
+		return true;
 	/* C names have no dots: every ".N" was added by the compiler */
 	for (p = strchr(name + 1, '.'); p; p = strchr(p + 1, '.'))
 		if (is_digits(p + 1, strcspn(p + 1, ".")))
@@ -134,15 +134,12 @@ bool km_is_numbered_name(const char *name)
 	return false;
 }
 
-char *km_base_name(const char *name)
+/* name without its ".N" parts, malloc'd */
+static char *strip_dot_numbers(const char *name)
 {
 	struct km_buf b = KM_BUF_INIT;
 	const char *p = name;
 
-	if (km_is_local_label(name))
-		return strdup(".L");
-	if (has_counter_prefix(name))
-		return strndup(name, strip_counter(name));
 	while (*p) {
 		size_t n = strcspn(p + 1, ".") + 1;
 
@@ -155,6 +152,19 @@ char *km_base_name(const char *name)
 		p += n;
 	}
 	return km_buf_detach(&b);
+}
+
+char *km_base_name(const char *name)
+{
+	char *base;
+
+	if (km_is_local_label(name))
+		return strdup(".L");
+	base = strip_dot_numbers(name);
+	/* __UNIQUE_ID_ddebug432.10: the counter goes too */
+	if (base && has_counter_prefix(base))
+		base[strip_counter(base)] = '\0';
+	return base;
 }
 
 bool km_is_compiler_constant(const char *name)

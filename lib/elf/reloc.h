@@ -38,6 +38,13 @@ int kelf_target_of(struct km_ctx *ctx, const struct kelf *e,
 		   const struct kelf_sec *sec, const struct kelf_rela *r,
 		   struct kelf_target *t);
 
+/*
+ * By symbol index: does some relocation of e name the symbol, or the
+ * section it is in (code reaches a static as .data.once+8)?  NULL on
+ * failure (ENOMEM).
+ */
+bool *kelf_referenced_symbols(const struct kelf *e);
+
 /* Is the target an external (an undefined symbol)? */
 static inline bool kelf_target_is_external(const struct kelf_target *t)
 {

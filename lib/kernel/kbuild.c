@@ -141,27 +141,11 @@ static char *line_value(const char *out, const char *key)
 	return NULL;
 }
 
-static bool has_word(const char *text, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p;
-
-	for (p = strstr(text, word); p; p = strstr(p + 1, word)) {
-		bool starts = p == text || p[-1] == ' ' || p[-1] == '\t';
-		bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '\t' ||
-			    p[n] == '\n';
-
-		if (starts && ends)
-			return true;
-	}
-	return false;
-}
-
 /* Whether the line "key..." of a query's output lists word. */
 static bool query_lists(const char *out, const char *key, const char *word)
 {
 	char *value = line_value(out, key);
-	bool found = value && has_word(value, word);
+	bool found = value && km_has_word(value, word);
 
 	free(value);
 	return found;

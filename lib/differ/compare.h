@@ -54,6 +54,8 @@ void km_settle_boundary(const struct km_diff *d, const struct kelf *e,
 /* Whole sections: same bytes and relocation targets. */
 bool km_same_section(struct km_diff *d, const struct kelf_sec *p,
 		     const struct kelf_sec *o);
+/* Forgets what comparisons found (pairs have changed since). */
+void km_compare_forget(struct km_diff *d);
 /* A read-only constant the compiler made up: copied, compared by content. */
 bool km_is_carried_constant(const struct kelf_sym *s);
 
