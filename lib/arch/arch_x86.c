@@ -28,15 +28,13 @@ static const struct arch_special specials[] = {
 	SPECIAL(".parainstructions", 16),
 	SPECIAL(".static_call_sites", 8, .klp_policy = ARCH_EXTERN_DROP),
 	/*
-	 * A pr_debug() site's static key is in its __dyndbg descriptor, a
-	 * variable the kernel does not export: without its entry the new
-	 * code's pr_debug() stays off, which changes no behaviour but debug
-	 * output.
+	 * struct jump_entry: code, target, key (flags in its low bits).  A key
+	 * the kernel does not export (a tracepoint's, a pr_debug() site's in
+	 * its __dyndbg descriptor) is a livepatch relocation: 6.1 writes those
+	 * of vmlinux while the module loads, before jump_label_add_module()
+	 * reads the entries (see klp_apply_section_relocs()).
 	 */
-	SPECIAL("__jump_table", 16, .klp_policy = ARCH_EXTERN_REFUSE,
-		.drop_target_section = "__dyndbg",
-		.drop_effect = "its pr_debug() stays off in the new code (dynamic "
-			       "debug keys are not exported)"),
+	SPECIAL("__jump_table", 16),
 };
 
 const struct arch_special *arch_special_section(const char *name)
@@ -74,6 +72,16 @@ static bool is_export_section(const char *name)
 	       km_starts_with(name, "__ksymtab") ||
 	       km_starts_with(name, "___kcrctab") ||
 	       km_starts_with(name, "__kcrctab");
+}
+
+bool arch_is_read_at_load(const char *name)
+{
+	return !strcmp(name, "__jump_table") ||
+	       !strcmp(name, ".altinstructions") ||
+	       !strcmp(name, ".altinstr_replacement") ||
+	       !strcmp(name, ".parainstructions") ||
+	       !strcmp(name, ".static_call_sites") ||
+	       !strcmp(name, ".smp_locks");
 }
 
 bool arch_is_ignored_section(const char *name)

@@ -262,12 +262,6 @@ static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
 				where);
 }
 
-/* Alternatives are applied at load, before livepatch relocations are. */
-static bool klp_allowed_in(const struct kelf_sec *sec)
-{
-	return sec->func || !kelf_is_text(sec);
-}
-
 static int copy_relocations(struct emitter *em, struct kelf_out_sec *os)
 {
 	struct kelf_sec *sec = os->priv;
@@ -287,13 +281,6 @@ static int copy_relocations(struct emitter *em, struct kelf_out_sec *os)
 			continue;
 		if (ret)
 			return ret;
-		if (t.klp && !klp_allowed_in(sec)) {
-			em_refuse(em, "cannot live patch '%s': %s (in %s) refers "
-				  "to '%s', which the kernel does not export: "
-				  "not supported in alternative code yet",
-				  patched_path(em), where, sec->name, t.sym->name);
-			continue;
-		}
 		ret = kelf_out_add_rela(os, r->offset, r->type, t.sym, t.addend);
 		if (ret)
 			return ret;
@@ -381,25 +368,6 @@ static struct kelf_out_sec *special_out_section(struct emitter *em,
 	return os ? os : add_section_like(em, like, NULL, 0, &secsym);
 }
 
-static const char *code_name(const struct kelf_rela *r)
-{
-	return r->sym->sec && r->sym->sec->func ? r->sym->sec->func->name
-						 : r->sym->name;
-}
-
-static bool is_dropped_target(const struct emitter *em,
-			      const struct kelf_sec *sec,
-			      const struct arch_special *sp,
-			      const struct kelf_rela *r)
-{
-	struct kelf_target t;
-
-	if (!sp->drop_target_section || !r->sym->sec ||
-	    kelf_target_of(em->d->ctx, em->d->patched, sec, r, &t))
-		return false;
-	return t.sec && !strcmp(t.sec->name, sp->drop_target_section);
-}
-
 /* The targets of an entry's relocations; 1 when the entry is dropped. */
 static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 			 const struct arch_special *sp, struct kelf_rela *r,
@@ -409,11 +377,6 @@ static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 	int ret;
 
 	for (j = 0; j < n; j++) {
-		if (is_dropped_target(em, sec, sp, &r[j])) {
-			km_info(em->d->ctx, "    note: %s: %s", code_name(&r[0]),
-				sp->drop_effect);
-			return 1;
-		}
 		ret = resolve_target(em, sec, &r[j], &t[j], sec->name);
 		if (ret)
 			return ret;
@@ -421,15 +384,6 @@ static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 			continue;
 		if (sp->klp_policy == ARCH_EXTERN_DROP)
 			return 1;
-		if (sp->klp_policy == ARCH_EXTERN_REFUSE) {
-			em_refuse(em, "cannot live patch '%s': '%s' uses '%s' "
-				  "through %s, and the kernel does not export "
-				  "it: the entry would be used before livepatch "
-				  "relocations apply (not supported yet)",
-				  patched_path(em), code_name(&r[0]), t[j].sym->name,
-				  sec->name);
-			return -KM_EUNPATCHABLE;
-		}
 	}
 	return 0;
 }
