@@ -511,7 +511,7 @@ static void report_functions(struct build *b, const struct unit *u,
 	size_t i;
 
 	for (i = 0; i < d->nr_funcs; i++)
-		km_info(b->ctx, "    %-8s %s (%s)", km_status_name(d->funcs[i].status),
+		km_info(b->ctx, "    %-8s %s (%s)", km_func_role(&d->funcs[i]),
 			d->funcs[i].sym->name, u->source);
 }
 

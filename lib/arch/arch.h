@@ -79,5 +79,12 @@ bool arch_is_branch(unsigned int type);
  */
 bool arch_is_memory_access(const unsigned char *code, size_t size,
 			   size_t offset);
+/*
+ * Is the field at `offset` of code the 32-bit offset of a direct call or
+ * jump (call, jmp, jcc rel32)?  A use of a function that only transfers
+ * control to it, never one that takes its address.
+ */
+bool arch_is_direct_branch(const unsigned char *code, size_t size,
+			   size_t offset);
 
 #endif

@@ -171,6 +171,44 @@ static bool is_address_only(const unsigned char *insn, size_t len)
 	       insn[i + 1] >= 0x18 && insn[i + 1] <= 0x1f;
 }
 
+static bool is_prefix(unsigned char b)
+{
+	return b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 ||
+	       b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 ||
+	       b == 0x64 || b == 0x65 || (b >= 0x40 && b <= 0x4f);
+}
+
+/* call rel32, jmp rel32, or jcc rel32 (0f 80..8f), after any prefixes */
+static bool is_rel32_branch(const unsigned char *insn, size_t len,
+			    size_t field)
+{
+	size_t i = 0;
+
+	while (i < len && is_prefix(insn[i]))
+		i++;
+	if (i < len && (insn[i] == 0xe8 || insn[i] == 0xe9))
+		return field == i + 1 && len == i + 5;
+	return i + 1 < len && insn[i] == 0x0f && (insn[i + 1] & 0xf0) == 0x80 &&
+	       field == i + 2 && len == i + 6;
+}
+
+bool arch_is_direct_branch(const unsigned char *code, size_t size,
+			   size_t offset)
+{
+	size_t at = 0;
+
+	while (at < size) {
+		struct arch_insn insn;
+
+		if (arch_insn_decode(code + at, size - at, &insn))
+			return false;
+		if (offset < at + insn.len)
+			return is_rel32_branch(code + at, insn.len, offset - at);
+		at += insn.len;
+	}
+	return false;
+}
+
 bool arch_is_memory_access(const unsigned char *code, size_t size,
 			   size_t offset)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "callers.h"
 #include "compare.h"
 #include "correlate.h"
 #include "diff.h"
@@ -30,6 +31,15 @@ const char *km_status_name(enum kelf_status status)
 	default:
 		return "same";
 	}
+}
+
+const char *km_func_role(const struct km_diff_func *f)
+{
+	if (f->sym->copy)
+		return "carried";
+	if (f->sym->via)
+		return "replaced";
+	return km_status_name(f->status);
 }
 
 int km_diff_open(struct km_ctx *ctx, struct km_diff *d, const char *orig,
@@ -380,11 +390,6 @@ static void check_function(struct km_diff *d, const struct kelf_sym *p)
 		refuse_shared_section(d, p);
 		return;
 	}
-	if (p->status == KELF_CHANGED && !is_cold_part(p) &&
-	    !arch_has_fentry(p->sec, p->sym.st_value))
-		refuse(d, "cannot live patch '%s': function '%s' has no ftrace "
-		       "entry (__fentry__ call): it is notrace or not traceable, "
-		       "so livepatch cannot redirect it", d->name, p->name);
 }
 
 static int add_func(struct km_diff *d, struct kelf_sym *p)
@@ -400,7 +405,7 @@ static int add_func(struct km_diff *d, struct kelf_sym *p)
 	f->sym = p;
 	f->orig = p->twin;
 	f->status = p->status;
-	f->replaces = p->status == KELF_CHANGED && !is_cold_part(p);
+	f->replaces = p->status == KELF_CHANGED && !is_cold_part(p) && !p->copy;
 	if (f->replaces)
 		d->nr_replaced++;
 	if (p->status == KELF_NEW && p->bind != STB_LOCAL)
@@ -447,6 +452,8 @@ int km_diff_objects(struct km_diff *d)
 	link_cold_parts(d);
 	compare_data(d);
 	ret = check_tables(d);
+	if (!ret)
+		ret = km_replace_untraceable(d);
 	if (!ret)
 		ret = collect_functions(d);
 	if (!ret)

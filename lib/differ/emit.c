@@ -228,7 +228,8 @@ static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
 static bool is_replaced(const struct kelf_sym *sym)
 {
 	return sym->type == STT_FUNC && sym->twin && sym->include &&
-	       sym->status == KELF_CHANGED && !strstr(sym->name, ".cold");
+	       sym->status == KELF_CHANGED && !sym->copy &&
+	       !strstr(sym->name, ".cold");
 }
 
 static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
