@@ -98,9 +98,15 @@ bool arch_is_ignored_section(const char *name)
 	       !strcmp(name, ".orc_unwind");	/* follows .orc_unwind_ip */
 }
 
+/*
+ * Both forms of the ftrace entry: "call __fentry__" as gcc writes it with
+ * -mrecord-mcount, and the 5-byte nop objtool --mcount leaves in its place,
+ * with the relocation kept as R_X86_64_NONE (and a __mcount_loc entry).
+ */
 static bool is_fentry_call(const struct kelf_rela *r)
 {
-	return (r->type == R_X86_64_PLT32 || r->type == R_X86_64_PC32) &&
+	return (r->type == R_X86_64_PLT32 || r->type == R_X86_64_PC32 ||
+		r->type == R_X86_64_NONE) &&
 	       !strcmp(r->sym->name, "__fentry__");
 }
 
