@@ -51,7 +51,8 @@ static bool cannot_redirect(const struct kelf_sym *p)
 {
 	return kelf_is_function(p) && kelf_is_text(p->sec) &&
 	       p->status == KELF_CHANGED && !p->copy && !is_cold_part(p) &&
-	       !is_init_code(p) && p->sec->func == p &&
+	       !is_init_code(p) &&
+	       (p->sec->func == p || strcmp(p->sec->name, ".text")) &&
 	       !arch_has_fentry(p->sec, p->sym.st_value);
 }
 

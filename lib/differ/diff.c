@@ -355,23 +355,15 @@ static int check_tables(struct km_diff *d)
 
 /* --- what the patch carries --- */
 
-static void refuse_shared_section(struct km_diff *d, const struct kelf_sym *p)
+/*
+ * Functions without a section of their own: with -ffunction-sections only
+ * attributes (__sched, noinstr, .ref.text ...) put several in one, and the
+ * emitter carries each one's bytes alone; plain .text means the object was
+ * not compiled for live patching at all.
+ */
+static bool lacks_function_sections(const struct kelf_sym *p)
 {
-	if (!strcmp(p->sec->name, ".noinstr.text"))
-		refuse(d, "cannot live patch '%s': function '%s' is noinstr "
-		       "(section .noinstr.text): it cannot be traced, so "
-		       "livepatch cannot redirect it; change its traceable "
-		       "callers instead", d->name, p->name);
-	else if (!strcmp(p->sec->name, ".text"))
-		refuse(d, "cannot live patch '%s': function '%s' does not have "
-		       "a section of its own: compile with -ffunction-sections "
-		       "-fdata-sections", d->name, p->name);
-	else
-		refuse(d, "cannot live patch '%s': function '%s' shares section "
-		       "%s with other functions (an attribute such as __sched "
-		       "or __kprobes puts them together): kmend cannot carry "
-		       "one function out of a shared section yet", d->name,
-		       p->name, p->sec->name);
+	return p->sec->func != p && !strcmp(p->sec->name, ".text");
 }
 
 static void check_function(struct km_diff *d, const struct kelf_sym *p)
@@ -386,10 +378,10 @@ static void check_function(struct km_diff *d, const struct kelf_sym *p)
 		       p->status == KELF_NEW ? "would have run" : "ran");
 		return;
 	}
-	if (p->sec->func != p) {
-		refuse_shared_section(d, p);
-		return;
-	}
+	if (lacks_function_sections(p))
+		refuse(d, "cannot live patch '%s': function '%s' does not have "
+		       "a section of its own: compile with -ffunction-sections "
+		       "-fdata-sections", d->name, p->name);
 }
 
 static int add_func(struct km_diff *d, struct kelf_sym *p)

@@ -88,6 +88,51 @@ static struct kelf_out_sec *include_section(struct emitter *em,
 	return os;
 }
 
+/*
+ * A function of a section it shares with others (__sched, .ref.text,
+ * noinstr: an attribute names the section): its own bytes only, in an
+ * output section of the same name, so the module carries none of the
+ * other functions.
+ */
+static bool is_shared_text(const struct kelf_sec *sec)
+{
+	return kelf_is_text(sec) && !sec->func;
+}
+
+/* Code of several functions, not one's (.altinstr_replacement has none). */
+static bool holds_functions(const struct kelf *e, const struct kelf_sec *sec)
+{
+	const struct kelf_sym *s;
+
+	for_each_sym(e, s)
+		if (s->sec == sec && s->type == STT_FUNC)
+			return true;
+	return false;
+}
+
+static struct kelf_out_sec *include_slice(struct emitter *em,
+					  struct kelf_sym *func)
+{
+	struct kelf_sec *sec = func->sec;
+	struct kelf_out_sym *secsym;
+	struct kelf_out_sec *os;
+
+	if (func->sym.st_value > sec->size ||
+	    func->sym.st_size > sec->size - func->sym.st_value) {
+		errno = EINVAL;
+		return NULL;
+	}
+	os = add_section_like(em, sec, sec->data ? sec->data +
+			      func->sym.st_value : NULL, func->sym.st_size,
+			      &secsym);
+	if (!os)
+		return NULL;
+	os->priv = sec;
+	os->src_off = func->sym.st_value;
+	sec->include = true;
+	return os;
+}
+
 static struct kelf_out_sym *include_symbol(struct emitter *em,
 					   struct kelf_sym *sym)
 {
@@ -96,14 +141,18 @@ static struct kelf_out_sym *include_symbol(struct emitter *em,
 
 	if (sym->out)
 		return sym->out;
-	os = include_section(em, sym->sec);
+	if (is_shared_text(sym->sec) && sym->type == STT_FUNC)
+		os = include_slice(em, sym);
+	else
+		os = include_section(em, sym->sec);
 	if (!os)
 		return NULL;
 	/* new globals keep their names: other files of the patch use them */
 	out = kelf_out_add_symbol(em->o, sym->name,
 				  sym->twin || sym->bind == STB_LOCAL ?
 				  STB_LOCAL : STB_GLOBAL, sym->type, os,
-				  sym->sym.st_value, sym->sym.st_size);
+				  sym->sym.st_value - os->src_off,
+				  sym->sym.st_size);
 	sym->out = out;
 	sym->include = true;
 	return out;
@@ -209,6 +258,12 @@ static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
 			    GElf_Sxword addend, struct out_target *t,
 			    const char *where)
 {
+	if (is_shared_text(sec) && holds_functions(em->d->patched, sec)) {
+		em_refuse(em, "cannot live patch '%s': %s refers to code of "
+			  "section %s outside any function", patched_path(em),
+			  where, sec->name);
+		return -KM_EUNPATCHABLE;
+	}
 	if (!is_writable(sec))
 		return section_ref(em, sec, addend, t);
 	em_refuse(em, "cannot live patch '%s': %s refers to writable data "
@@ -267,22 +322,29 @@ static int copy_relocations(struct emitter *em, struct kelf_out_sec *os)
 {
 	struct kelf_sec *sec = os->priv;
 	struct kelf_rela *r;
+	size_t n;
 	int ret;
 
-	for_each_rela(sec, r) {
+	/* the relocations of its bytes, for a slice of a shared section */
+	r = kelf_relas_in(sec, os->src_off, os->src_off + os->size, &n);
+	for (; n; n--, r++) {
+		const struct kelf_sym *func = sec->func ? sec->func :
+					      kelf_symbol_at(em->d->patched, sec,
+							     r->offset);
 		struct out_target t;
 		char where[256];
 
 		snprintf(where, sizeof(where), "%s+0x%lx",
-			 sec->func ? sec->func->name : sec->name,
+			 func ? func->name : sec->name,
 			 (unsigned long)(r->offset -
-					 (sec->func ? sec->func->sym.st_value : 0)));
+					 (func ? func->sym.st_value : 0)));
 		ret = resolve_target(em, sec, r, &t, where);
 		if (ret == -KM_EUNPATCHABLE)
 			continue;
 		if (ret)
 			return ret;
-		ret = kelf_out_add_rela(os, r->offset, r->type, t.sym, t.addend);
+		ret = kelf_out_add_rela(os, r->offset - os->src_off, r->type,
+					t.sym, t.addend);
 		if (ret)
 			return ret;
 	}
@@ -295,17 +357,16 @@ static int name_new_code(struct emitter *em)
 
 	for (i = 0; i < em->d->nr_funcs; i++) {
 		struct km_diff_func *f = &em->d->funcs[i];
-		struct kelf_out_sym *alias;
+		struct kelf_out_sym *alias, *out;
 
 		if (!f->replaces)
 			continue;
 		f->alias = km_strfmt("%s%zu", em->alias_prefix, n++);
 		if (!f->alias)
 			return -ENOMEM;
+		out = f->sym->out;
 		alias = kelf_out_add_symbol(em->o, f->alias, STB_GLOBAL, STT_FUNC,
-					    ((struct kelf_out_sym *)f->sym->out)->sec,
-					    f->sym->sym.st_value,
-					    f->sym->sym.st_size);
+					    out->sec, out->value, out->size);
 		if (!alias)
 			return -ENOMEM;
 	}

@@ -144,6 +144,8 @@ struct kelf_out_sec {
 	struct kelf_out_sec *info_sec;	/* for raw SHT_RELA copies */
 	size_t index;
 	void *priv;
+	/* a slice of priv's section: the offset there of this data's start */
+	size_t src_off;
 };
 
 struct kelf_out_sym {

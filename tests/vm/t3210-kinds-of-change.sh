@@ -8,6 +8,8 @@
 #               new code's tracepoint on too.
 #   syscall:    a plain diff of a SYSCALL_DEFINE: the body is the notrace
 #               __do_sys_*(), so its wrappers are replaced instead.
+#   sched-section: a fix in a __sched function, which shares .sched.text
+#               with others: the module carries its bytes alone.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
@@ -32,6 +34,20 @@ if [ -n "$why" ]; then
 
 test_expect_success 'uname(2) answers with the fix while it is live' '
 	km_prove_fix "$FIXES/syscall/check.sh" syscall syscall
+'
+
+test_expect_success 'a fix in a __sched function builds; only its code is carried' '
+	km_build_fix "$FIXES/sched-section/fix.patch" kmend_sched sched sched &&
+	test_grep "^ +changed +do_nanosleep \(kernel/time/hrtimer.c\)$" sched.err &&
+	readelf -sW sched.ko >syms &&
+	test_grep " do_nanosleep$" syms &&
+	test_grep -v " (schedule_hrtimeout_range|schedule_hrtimeout|hrtimer_nanosleep)$" syms &&
+	readelf -SW sched.ko >sections &&
+	test_grep " \.sched\.text +PROGBITS " sections
+'
+
+test_expect_success 'a nice 19 sleep returns at once while the fix is live' '
+	km_prove_fix "$FIXES/sched-section/check.sh" sched sched
 '
 
 test_done
@@ -66,6 +82,20 @@ test_expect_success 'a syscall fixed by a plain diff: its wrappers are replaced'
 
 test_expect_success 'uname(2) answers with the fix while it is live' '
 	km_prove_fix "$FIXES/syscall/check.sh" syscall syscall
+'
+
+test_expect_success 'a fix in a __sched function builds; only its code is carried' '
+	km_build_fix "$FIXES/sched-section/fix.patch" kmend_sched sched sched &&
+	test_grep "^ +changed +do_nanosleep \(kernel/time/hrtimer.c\)$" sched.err &&
+	readelf -sW sched.ko >syms &&
+	test_grep " do_nanosleep$" syms &&
+	test_grep -v " (schedule_hrtimeout_range|schedule_hrtimeout|hrtimer_nanosleep)$" syms &&
+	readelf -SW sched.ko >sections &&
+	test_grep " \.sched\.text +PROGBITS " sections
+'
+
+test_expect_success 'a nice 19 sleep returns at once while the fix is live' '
+	km_prove_fix "$FIXES/sched-section/check.sh" sched sched
 '
 
 test_done
