@@ -203,6 +203,39 @@ static int section_ref(struct emitter *em, struct kelf_sec *sec,
 	return 0;
 }
 
+/*
+ * State that only paces diagnostics, which the new code may hold on its
+ * own when the kernel's instance cannot be told apart: a once-only flag, a
+ * pr_debug() site's descriptor, a printk_ratelimited() state (every
+ * static named _rs in the kernel's headers is a DEFINE_RATELIMIT_STATE).
+ */
+static const char *diagnostic_state(const struct kelf_sym *sym)
+{
+	char *base;
+	bool rs;
+
+	if (km_section_kind(sym->sec) == KM_KIND_ONCE)
+		return "a once-only flag";
+	if (!strcmp(sym->sec->name, "__dyndbg"))
+		return "a pr_debug() descriptor";
+	if (sym->type != STT_OBJECT || km_section_kind(sym->sec) != KM_KIND_DATA)
+		return NULL;
+	base = km_base_name(sym->name);
+	rs = base && !strcmp(base, "_rs");
+	free(base);
+	return rs ? "a rate limit state" : NULL;
+}
+
+static const char *diagnostic_effect(const struct kelf_sym *sym)
+{
+	if (km_section_kind(sym->sec) == KM_KIND_ONCE)
+		return "the warning may show once more";
+	if (!strcmp(sym->sec->name, "__dyndbg"))
+		return "the new code's pr_debug() is switched on and off under "
+		       "the live patch module's name in dynamic_debug/control";
+	return "its rate limit starts afresh (a few more messages may show)";
+}
+
 /* A symbol of the patched object with no twin in the kernel. */
 static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 			    GElf_Sxword addend, struct out_target *t,
@@ -215,10 +248,11 @@ static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 	/* an empty object holds no state: its own copy is the same thing */
 	if (sym->ambiguous && !sym->sym.st_size && sym->type == STT_OBJECT)
 		return local_ref(em, sym, addend, t);
-	if (sym->ambiguous && kind == KM_KIND_ONCE) {
-		km_info(em->d->ctx, "    note: %s: '%s' is a new once-only flag "
-			"(its twin in the kernel cannot be told apart): the "
-			"warning may show once more", where, sym->name);
+	if (sym->ambiguous && diagnostic_state(sym)) {
+		km_info(em->d->ctx, "    note: %s: '%s' is %s, and its twin in "
+			"the kernel cannot be told apart: the module keeps its "
+			"own, so %s", where, sym->name, diagnostic_state(sym),
+			diagnostic_effect(sym));
 		return local_ref(em, sym, addend, t);
 	}
 	if (sym->ambiguous) {
