@@ -47,9 +47,13 @@ const struct arch_special *arch_special_section(const char *name)
 	return NULL;
 }
 
-/* struct _ddebug: four pointers, then lineno:18 in the next word. */
+/*
+ * struct _ddebug: four pointers, then lineno:18 in the next word;
+ * struct bug_entry: two 32-bit offsets, then the u16 line, u16 flags.
+ */
 static const struct arch_line_field line_fields[] = {
 	{ "__dyndbg", 32, 0x3ffff },
+	{ "__bug_table", 8, 0xffff },
 };
 
 const struct arch_line_field *arch_line_field(const char *section)

@@ -112,7 +112,7 @@ static bool only_lines_differ(struct km_diff *d, const struct kelf_sym *p,
 	size_t n = p->sym.st_size, i = 0, j;
 
 	if (!d->lines || n != o->sym.st_size || !p->sec->data || !o->sec->data ||
-	    !km_same_relocations(d, p, o))
+	    !km_same_relocations(d, p, o) || !km_same_entries_but_lines(d, p, o))
 		return false;
 	a = o->sec->data + o->sym.st_value;
 	b = p->sec->data + p->sym.st_value;
@@ -370,6 +370,16 @@ static void check_function(struct km_diff *d, const struct kelf_sym *p)
 {
 	enum km_sec_kind kind = km_section_kind(p->sec);
 
+	if (kind == KM_KIND_EXIT_TEXT) {
+		refuse(d, "cannot live patch '%s': %s function '%s' is %s "
+		       "(section %s): built in, the kernel discarded it, and in "
+		       "a module it runs only at unload, which a live patch "
+		       "cannot reach; apply the fix with a reboot (or, for a "
+		       "module, by reloading it)", d->name,
+		       km_status_name(p->status), p->name, km_kind_name(kind),
+		       p->sec->name);
+		return;
+	}
 	if (km_kind_is_init(kind)) {
 		refuse(d, "cannot live patch '%s': %s function '%s' is %s "
 		       "(section %s): it %s at boot and is gone; apply the fix "

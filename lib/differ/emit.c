@@ -276,11 +276,23 @@ static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 	return local_ref(em, sym, addend, t);
 }
 
+/*
+ * A static of no size holds no state, only an address (a lockdep key of
+ * mutex_init(): __key.N, of which vmlinux has dozens by that name): the
+ * module's own is the same thing, and needs no kernel symbol.
+ */
+static bool is_empty_static(const struct kelf_sym *sym)
+{
+	return sym->type == STT_OBJECT && sym->bind == STB_LOCAL &&
+	       !sym->sym.st_size && sym->sec &&
+	       !km_kind_is_init(km_section_kind(sym->sec));
+}
+
 static int named_target(struct emitter *em, struct kelf_sym *sym,
 			GElf_Sxword addend, struct out_target *t,
 			const char *where)
 {
-	if (sym->include || km_is_carried_constant(sym))
+	if (sym->include || km_is_carried_constant(sym) || is_empty_static(sym))
 		return local_ref(em, sym, addend, t);
 	if (sym->twin)
 		return kernel_ref(em, sym->twin, addend, t);

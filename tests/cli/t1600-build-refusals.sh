@@ -47,6 +47,13 @@ test_expect_success 'a changed __init function is refused (exit 2)' '
 	test ! -e init.ko
 '
 
+test_expect_success 'a changed __exit function is refused, even when only its WARN flags change' '
+	make_patch crypto/algboss.c "/^static void __exit cryptomgr_exit/,/^}/s/BUG_ON(err);/WARN_ON(err);/" exit.patch &&
+	test_expect_code 2 build -o exit.ko exit.patch 2>err &&
+	test_grep "changed function .cryptomgr_exit. is __exit code \(section \.exit\.text\): built in, the kernel discarded it" err &&
+	test ! -e exit.ko
+'
+
 test_expect_success 'a comment-only change is no functional change (exit 3)' '
 	make_patch fs/proc/cmdline.c "s/^static int cmdline_proc_show/\/* shown by cat \/proc\/cmdline *\/\nstatic int cmdline_proc_show/" comment.patch &&
 	test_expect_code 3 build -o comment.ko comment.patch 2>err &&
