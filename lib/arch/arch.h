@@ -67,6 +67,9 @@ int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
  */
 bool arch_is_record_section(const char *name);
 
+/* How many bytes a relocation of this type writes (8 when not known). */
+size_t arch_reloc_width(unsigned int type);
+
 /* A relocation of a direct call or jump (not an address taken). */
 bool arch_is_branch(unsigned int type);
 

@@ -182,3 +182,21 @@ bool arch_is_memory_access(const unsigned char *code, size_t size,
 	}
 	return false;
 }
+
+size_t arch_reloc_width(unsigned int type)
+{
+	switch (type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		return 4;
+	case R_X86_64_NONE:
+		return 0;
+	default:
+		return 8;
+	}
+}

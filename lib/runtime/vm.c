@@ -345,30 +345,6 @@ static int add_module_metadata(struct vm_run *r)
 	return ret;
 }
 
-/* "kernel/fs/fat/vfat.ko" names module "vfat"; '-' and '_' are one. */
-static bool names_module(const char *path, size_t len, const char *name)
-{
-	const char *base = path, *p;
-	size_t n;
-
-	for (p = path; p < path + len; p++)
-		if (*p == '/')
-			base = p + 1;
-	n = (size_t)(path + len - base);
-	p = memmem(base, n, ".ko", 3);
-	if (p)
-		n = (size_t)(p - base);
-	if (n != strlen(name))
-		return false;
-	for (p = base; n; n--, p++, name++) {
-		char a = *p == '-' ? '_' : *p, b = *name == '-' ? '_' : *name;
-
-		if (a != b)
-			return false;
-	}
-	return true;
-}
-
 /* Copies one module of the tree, path relative to the modules dir. */
 static int add_tree_module(struct vm_run *r, const char *path, size_t len)
 {
@@ -420,7 +396,7 @@ static int add_kernel_module(struct vm_run *r, const char *dep,
 		size_t len = strcspn(line, "\n");
 		size_t first = strcspn(line, ":");
 
-		if (first < len && names_module(line, first, name))
+		if (first < len && km_path_names_module(line, first, name))
 			return add_dep_line(r, line, len);
 		line += len + (line[len] == '\n');
 	}
@@ -930,6 +906,9 @@ static bool is_expected_notice(const char *line)
 		"completing unpatching transition",
 		"': patching complete",		/* how 6.1 says "completing" */
 		"': unpatching complete",
+		/* a patched module loads or unloads while the patch is on */
+		"' to loading module '",
+		"' on unloading module '",
 	};
 	size_t i;
 
