@@ -396,6 +396,8 @@ static int add_dep_line(struct vm_run *r, const char *line, size_t len)
  */
 struct module_index {
 	struct km_buf dep, softdep, alias;
+	struct soft { char *of, *dep; } *soft;	/* module of -> module dep */
+	size_t nr_soft;
 	char **added;		/* names already copied, NULL-terminated */
 	size_t nr_added;
 };
@@ -447,6 +449,20 @@ static int note_added(struct module_index *x, const char *name)
 	return 0;
 }
 
+static int note_soft(struct module_index *x, const char *of, const char *dep)
+{
+	struct soft *grown = realloc(x->soft, (x->nr_soft + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	x->soft = grown;
+	grown[x->nr_soft].of = strdup(of);
+	grown[x->nr_soft].dep = strdup(dep);
+	x->nr_soft++;
+	return grown[x->nr_soft - 1].of && grown[x->nr_soft - 1].dep ? 0
+								 : -ENOMEM;
+}
+
 /* Module name with what it depends on and its soft dependencies. */
 static int add_module_deep(struct vm_run *r, struct module_index *x,
 			   const char *name, int depth)
@@ -469,7 +485,7 @@ static int add_module_deep(struct vm_run *r, struct module_index *x,
 
 /* The modules an alias ("crypto-crc32c") stands for, by modules.alias. */
 static int add_alias(struct vm_run *r, struct module_index *x,
-		     const char *alias, int depth)
+		     const char *of, const char *alias, int depth)
 {
 	const char *line = x->alias.buf;
 	int ret = -ENOENT;
@@ -486,6 +502,8 @@ static int add_alias(struct vm_run *r, struct module_index *x,
 		if (mod && !strcmp(kw, "alias") && !fnmatch(pat, alias, 0)) {
 			int err = add_module_deep(r, x, mod, depth);
 
+			if (!err)
+				err = note_soft(x, of, mod);
 			if (err != -ENOENT)
 				ret = err;
 		}
@@ -506,8 +524,10 @@ static int add_softdep(struct vm_run *r, struct module_index *x,
 	if (!strcmp(name, "pre:") || !strcmp(name, "post:"))
 		return 0;
 	ret = add_module_deep(r, x, name, depth + 1);
+	if (!ret)
+		ret = note_soft(x, of, name);
 	if (ret == -ENOENT)
-		ret = add_alias(r, x, name, depth + 1);
+		ret = add_alias(r, x, of, name, depth + 1);
 	if (ret == -ENOENT) {
 		km_info(r->ctx, "note: module %s has a soft dependency on %s, "
 			"for which %s has no module (built in?)", of, name,
@@ -549,9 +569,10 @@ static int module_softdep_info(struct vm_run *r, struct module_index *x,
 	if (!path)
 		return -ENOMEM;
 	if (km_modinfo_read(r->ctx, path, &mi) == 0) {
-		km_modinfo_for_each(&mi, "softdep", pos, value)
+		km_modinfo_for_each(&mi, "softdep", pos, value) {
 			if (!ret)
 				ret = add_softdep_words(r, x, name, value, depth);
+		}
 		km_modinfo_release(&mi);
 	}
 	free(path);
@@ -612,22 +633,88 @@ static int read_index(struct vm_run *r, const char *file, struct km_buf *b,
 	return ret;
 }
 
-/*
- * busybox's modprobe in the VM reads soft dependencies from
- * /etc/modprobe.d, not from modules.softdep: the tree's lines go there.
- */
-static int add_softdep_config(struct vm_run *r, const struct module_index *x)
+/* The modules.dep line of module name, as a new string, or NULL. */
+static char *dep_line_of(const struct module_index *x, const char *name)
 {
-	char *dir = km_strfmt("%s/etc/modprobe.d", r->root);
-	char *path = dir ? km_strfmt("%s/kmend-softdep.conf", dir) : NULL;
-	int ret = path ? km_mkdir_p(dir, 0755) : -ENOMEM;
+	const char *line;
+	size_t len;
 
+	return find_dep_line(x->dep.buf, name, &line, &len) ?
+	       strndup(line, len) : NULL;
+}
+
+/* Appends the words of src (".ko" paths) not in line yet, but `but`. */
+static int append_paths(struct km_buf *line, const char *src, const char *but)
+{
+	char *text = strdup(src), *save = NULL, *w;
+	int ret = text ? 0 : -ENOMEM;
+
+	for (w = text ? strtok_r(text, ": \t", &save) : NULL; w && !ret;
+	     w = strtok_r(NULL, ": \t", &save)) {
+		if (!strcmp(w, but) || km_has_word(line->buf, w))
+			continue;
+		ret = km_buf_addf(line, " %s", w);
+	}
+	free(text);
+	return ret;
+}
+
+/*
+ * busybox's modprobe in the VM knows no soft dependencies, only the full
+ * list of modules.dep: a module's soft dependencies, with theirs, join its
+ * line there, so that the check's modprobe loads them first.
+ */
+static int merge_softdeps(struct module_index *x, struct km_buf *out)
+{
+	const char *line = x->dep.buf;
+	int ret = 0;
+
+	while (!ret && line && *line) {
+		size_t len = strcspn(line, "\n"), i;
+		struct km_buf merged = KM_BUF_INIT;
+		char *own = strndup(line, strcspn(line, ":"));
+
+		ret = own ? km_buf_add(&merged, line, len) : -ENOMEM;
+		for (i = 0; !ret && i < x->nr_soft; i++) {
+			char *dl;
+
+			if (!km_path_names_module(own, strlen(own), x->soft[i].of))
+				continue;
+			dl = dep_line_of(x, x->soft[i].dep);
+			if (dl)
+				ret = append_paths(&merged, dl, own);
+			free(dl);
+		}
+		if (!ret)
+			ret = km_buf_addf(out, "%s\n", merged.buf);
+		km_buf_release(&merged);
+		free(own);
+		line += len + (line[len] == '\n');
+	}
+	return ret;
+}
+
+static int add_softdep_config(struct vm_run *r, struct module_index *x)
+{
+	struct km_buf dep = KM_BUF_INIT;
+	char *path = km_strfmt("%s/lib/modules/%s/modules.dep", r->root,
+			       r->opts->krel);
+	char *bin = path ? km_strfmt("%s.bin", path) : NULL;
+	int ret = bin ? 0 : -ENOMEM;
+
+	if (!ret && !x->nr_soft)
+		goto out;
 	if (!ret)
-		ret = km_write_file_atomic(path, x->softdep.buf ? x->softdep.buf
-								: "",
-					   x->softdep.len);
-	free(dir);
+		ret = merge_softdeps(x, &dep);
+	if (!ret)
+		ret = km_write_file_atomic(path, dep.buf ? dep.buf : "", dep.len);
+	/* kmod's index would say otherwise */
+	if (!ret && unlink(bin) && errno != ENOENT)
+		ret = -errno;
+out:
+	km_buf_release(&dep);
 	free(path);
+	free(bin);
 	return ret;
 }
 
@@ -641,6 +728,11 @@ static void release_index(struct module_index *x)
 	km_buf_release(&x->dep);
 	km_buf_release(&x->softdep);
 	km_buf_release(&x->alias);
+	for (i = 0; i < x->nr_soft; i++) {
+		free(x->soft[i].of);
+		free(x->soft[i].dep);
+	}
+	free(x->soft);
 }
 
 /*

@@ -65,6 +65,17 @@ test_expect_success 'a module loaded after the patch is patched as it loads' '
 	test_grep "binfmt_misc:bm_status_read,1" after.test
 '
 
+test_expect_success '--with-module follows soft dependencies; modprobe loads them' '
+	grep -q "^softdep xt_LOG pre: nf_log_syslog$" "/lib/modules/$KREL/modules.softdep" &&
+	{ echo "#!/bin/sh" &&
+	  echo "modprobe xt_LOG && grep -q \"^nf_log_syslog \" /proc/modules || exit 3" &&
+	  tail -n +5 "$FIXES/module-after/check.sh"; } >softdep.sh &&
+	chmod +x softdep.sh &&
+	km_prove_fix "$PWD/softdep.sh" after softdep --with-module binfmt_misc \
+		--with-module xt_LOG --show-checks &&
+	test_grep "binfmt_misc status: enabled kmend" softdep.test
+'
+
 test_expect_success 'one patch over vmlinux and two modules: one klp_object each' '
 	build_fix module-three three &&
 	modinfo -F kmend_func three.ko | sort >funcs &&
