@@ -9,6 +9,8 @@
 #                  while the patch is on, the module comes after it.
 #   module-three:  one patch over vmlinux (fs/proc/cmdline.c) and both
 #                  modules.
+# A vfat fix calling fat's export is checked in the built module only
+# (.klp.sym.fat.* in .klp.rela.vfat.*, no dependency on fat).
 # And what cannot work is refused, naming the module.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -87,6 +89,26 @@ test_expect_success 'one patch over vmlinux and two modules: one klp_object each
 test_expect_success 'vmlinux and both modules are patched while it is loaded' '
 	prove_fix module-three three --with-module dummy \
 		--with-module binfmt_misc
+'
+
+test_expect_success 'an export of a module the patched module uses is resolved when it loads' '
+	T=$KMEND_TEST_CACHE/$KREL/tree &&
+	rm -rf a b && mkdir -p a/fs/fat b/fs/fat &&
+	cp "$T/fs/fat/namei_vfat.c" a/fs/fat/ &&
+	sed "/^static int vfat_fill_super/,/^}/s/^\treturn fat_fill_super(/\tif (silent > 1)\n\t\treturn -EINVAL;\n&/" \
+		a/fs/fat/namei_vfat.c >b/fs/fat/namei_vfat.c &&
+	{ diff -u a/fs/fat/namei_vfat.c b/fs/fat/namei_vfat.c >vfat.patch || test $? = 1; } &&
+	test_grep "silent > 1" vfat.patch &&
+	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" -n kmend_vfat \
+		-o vfat.ko vfat.patch 2>err &&
+	readelf -sW vfat.ko >syms &&
+	test_grep " OS \[0xff20\] \.klp\.sym\.fat\.fat_fill_super,0$" syms &&
+	test_grep -v "klp\.dep" syms &&
+	readelf -rW vfat.ko >relocs &&
+	sed -n "/^Relocation section .\.klp\.rela\.vfat\.\.text\.vfat_fill_super/,/^$/p" relocs >vfat-relocs &&
+	test_grep "\.klp\.sym\.fat\.fat_fill_super,0" vfat-relocs &&
+	modinfo -F depends vfat.ko >depends &&
+	test_grep -v fat depends
 '
 
 test_expect_success 'a change to a module'"'"'s __init code is refused, naming the module' '
