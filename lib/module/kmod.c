@@ -77,6 +77,90 @@ static int add_funcs(struct km_buf *b, const struct km_kmod *m)
 	return ret ? ret : km_buf_adds(b, "\t{ }\n};\n");
 }
 
+static bool is_pre_patch(const struct km_kmod_callback *cb)
+{
+	return !strcmp(cb->kind, "pre_patch");
+}
+
+static int declare_callbacks(struct km_buf *b, const struct km_kmod *m)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < m->nr_callbacks && !ret; i++)
+		ret = km_buf_addf(b, "extern %s %s(struct klp_object *obj);\n",
+				  is_pre_patch(&m->callbacks[i]) ? "int" : "void",
+				  m->callbacks[i].func);
+	return ret;
+}
+
+static bool is_same_object(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* ".callbacks = { .pre_patch = f, ... }," of the object (NULL: vmlinux) */
+static int add_object_callbacks(struct km_buf *b, const struct km_kmod *m,
+				const char *object)
+{
+	size_t i;
+	int ret = 0, n = 0;
+
+	for (i = 0; i < m->nr_callbacks && !ret; i++) {
+		if (!is_same_object(m->callbacks[i].object, object))
+			continue;
+		if (!n++)
+			ret = km_buf_adds(b, "\t\t.callbacks = {\n");
+		if (!ret)
+			ret = km_buf_addf(b, "\t\t\t.%s = %s,\n",
+					  m->callbacks[i].kind,
+					  m->callbacks[i].func);
+	}
+	return ret || !n ? ret : km_buf_adds(b, "\t\t},\n");
+}
+
+/* Is callback i the first one of a module that nothing else names? */
+static bool is_first_of_module(const struct km_kmod *m, size_t i)
+{
+	size_t j;
+
+	if (!m->callbacks[i].object)
+		return false;
+	for (j = 0; j < i; j++)
+		if (is_same_object(m->callbacks[j].object, m->callbacks[i].object))
+			return false;
+	return true;
+}
+
+/*
+ * vmlinux with the replaced functions, then one object per module that has
+ * callbacks only: its callbacks run when it is loaded.
+ */
+static int add_objects(struct km_buf *b, const struct km_kmod *m)
+{
+	size_t i;
+	int ret;
+
+	ret = km_buf_adds(b, "\nstatic struct klp_func no_funcs[] = {\n\t{ }\n};\n"
+			  "\nstatic struct klp_object objs[] = {\n"
+			  "\t{\n\t\t/* name NULL: vmlinux */\n\t\t.funcs = funcs,\n");
+	if (!ret)
+		ret = add_object_callbacks(b, m, NULL);
+	if (!ret)
+		ret = km_buf_adds(b, "\t},\n");
+	for (i = 0; i < m->nr_callbacks && !ret; i++) {
+		if (!is_first_of_module(m, i))
+			continue;
+		ret = km_buf_addf(b, "\t{\n\t\t.name = \"%s\",\n"
+				  "\t\t.funcs = no_funcs,\n", m->callbacks[i].object);
+		if (!ret)
+			ret = add_object_callbacks(b, m, m->callbacks[i].object);
+		if (!ret)
+			ret = km_buf_adds(b, "\t},\n");
+	}
+	return ret ? ret : km_buf_adds(b, "\t{ }\n};\n\n");
+}
+
 static int add_modinfo(struct km_buf *b, const struct km_kmod *m)
 {
 	size_t i;
@@ -100,6 +184,11 @@ static int add_modinfo(struct km_buf *b, const struct km_kmod *m)
 			ret = km_buf_adds(b, "\");\n");
 		free(copy);
 	}
+	/* MODULE_INFO rather than MODULE_IMPORT_NS: the same on every kernel
+	 * (the macro takes a string only from 6.13 on) */
+	for (i = 0; i < m->nr_namespaces && !ret; i++)
+		ret = km_buf_addf(b, "MODULE_INFO(import_ns, \"%s\");\n",
+				  m->namespaces[i]);
 	if (!ret)
 		ret = km_buf_adds(b, "MODULE_DESCRIPTION(\"live patch built by kmend\");\n");
 	return ret;
@@ -116,12 +205,13 @@ static int generate_source(const struct km_kmod *m, struct km_buf *b)
 		"#include <linux/livepatch.h>\n"
 		"#include <linux/module.h>\n\n");
 	if (!ret)
+		ret = declare_callbacks(b, m);
+	if (!ret)
 		ret = add_funcs(b, m);
 	if (!ret)
+		ret = add_objects(b, m);
+	if (!ret)
 		ret = km_buf_adds(b,
-			"\nstatic struct klp_object objs[] = {\n"
-			"\t{\n\t\t/* name NULL: vmlinux */\n\t\t.funcs = funcs,\n\t},\n"
-			"\t{ }\n};\n\n"
 			"static struct klp_patch patch = {\n"
 			"\t.mod = THIS_MODULE,\n\t.objs = objs,\n};\n\n"
 			"static int __init kmend_patch_init(void)\n{\n"
