@@ -41,7 +41,7 @@ test_expect_success 'callbacks are new code, registered in the vmlinux klp_objec
 	    new      kmend_pre_unpatch (fs/proc/cmdline.c)
 	EOF
 	test_cmp expect got &&
-	test_grep "^wrote callbacks.ko (0 functions replaced, callbacks)" callbacks.err &&
+	test_grep "^wrote callbacks.ko \(0 functions replaced, callbacks\)" callbacks.err &&
 	readelf -SW callbacks.ko >sections &&
 	test_grep -v "\.kmend\." sections
 '
