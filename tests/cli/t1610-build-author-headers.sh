@@ -4,7 +4,7 @@
 # compile error names the header; the user's CPATH neither hides them nor
 # reaches the kernel's own compiles; two callbacks of one kind for one
 # object are an error that names them.  Needs the kernel packages.
-# shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
+# shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 

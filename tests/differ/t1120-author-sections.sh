@@ -26,6 +26,7 @@ test_expect_success 'setup: stand-ins for the kernel headers' '
 	: >stub/linux/syscalls.h
 '
 
+# shellcheck disable=SC2086 # DIFF_CFLAGS is a list of flags
 author_cc() {
 	gcc $DIFF_CFLAGS -Istub -I"$INCLUDE" -DCONFIG_X86_64 -c "$1" -o "$2"
 }
