@@ -5,9 +5,15 @@
 # task named kmend-nomm, so its /proc/PID/cmdline reads empty; other tasks'
 # still read.
 [ -n "$(tr '\0' ' ' </proc/$$/cmdline)" ] || exit 2
-sleep 1000 &
+# A task may only rename itself: this one does, then waits to be killed.
+sh -c 'printf kmend-nomm >/proc/$$/comm; while :; do sleep 1; done' &
 p=$!
-echo kmend-nomm >/proc/$p/comm
+n=0
+while [ "$(cat /proc/$p/comm)" != kmend-nomm ]; do
+	n=$((n + 1))
+	[ $n -lt 10 ] || { kill $p; exit 2; }
+	sleep 1
+done
 c=$(tr '\0' ' ' </proc/$p/cmdline)
 kill $p
 echo "cmdline of kmend-nomm: '$c'"
