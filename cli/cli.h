@@ -35,6 +35,7 @@ struct km_cmd {
 };
 
 int cmd_build(struct km_cli *cli, int argc, char **argv);
+int cmd_fetch(struct km_cli *cli, int argc, char **argv);
 int cmd_diff(struct km_cli *cli, int argc, char **argv);
 int cmd_load(struct km_cli *cli, int argc, char **argv);
 int cmd_unload(struct km_cli *cli, int argc, char **argv);

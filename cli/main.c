@@ -19,6 +19,7 @@
 
 static const struct km_cmd commands[] = {
 	{ "build",  cmd_build,  "build a livepatch module from a diff" },
+	{ "fetch",  cmd_fetch,  "bring a Debian kernel into kmend's cache" },
 	{ "diff",   cmd_diff,   "compare two object files function by function" },
 	{ "test",   cmd_test,   "prove live patches on the target kernel in a VM" },
 	{ "load",   cmd_load,   "apply a livepatch module to the running kernel" },

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "fetch.h"
 #include "target.h"
 #include "util.h"
 
-/* "6.1.0-56-amd64" -> "6.1" */
-static char *series_of(const char *krel)
+char *km_series_of(const char *krel)
 {
 	const char *dot = strchr(krel, '.');
 	size_t n;
@@ -75,11 +75,13 @@ static char *existing(char *path)
 	return NULL;
 }
 
-static char *default_cache_root(void)
+char *km_cache_root(const char *cache_dir)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
 
+	if (cache_dir)
+		return strdup(cache_dir);
 	if (xdg && *xdg)
 		return km_strfmt("%s/kmend", xdg);
 	if (home && *home)
@@ -90,6 +92,7 @@ static char *default_cache_root(void)
 int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 		   struct km_target *t)
 {
+	const char *pre;
 	char *root;
 
 	memset(t, 0, sizeof(*t));
@@ -99,8 +102,15 @@ int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 		       "install linux-image-amd64 or name one with -k KREL");
 		return -ENOENT;
 	}
-	t->series = series_of(t->krel);
-	t->config = existing(km_strfmt("/boot/config-%s", t->krel));
+	t->series = km_series_of(t->krel);
+	root = km_cache_root(opts->cache_dir);
+	t->cache = root ? km_strfmt("%s/%s", root, t->krel) : NULL;
+	t->fetched = root ? km_fetched_root(root, t->krel) : NULL;
+	free(root);
+	if (!t->series || !t->cache) {
+		km_target_release(t);
+		return -ENOMEM;
+	}
 	if (opts->source && !km_is_file(opts->source) &&
 	    !km_is_dir(opts->source)) {
 		km_err(ctx, "kernel source '%s' does not exist: give a kernel "
@@ -114,38 +124,41 @@ int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 		km_target_release(t);
 		return -ENOENT;
 	}
+	/* A fetched kernel is whole and of one version: all of it or none. */
+	pre = t->fetched ? t->fetched : "";
+	t->config = existing(km_strfmt("%s/boot/config-%s", pre, t->krel));
 	if (opts->source)
 		t->source = existing(strdup(opts->source));
 	else
-		t->source = existing(km_strfmt("/usr/src/linux-source-%s.tar.xz",
-					       t->series));
+		t->source = existing(km_strfmt("%s/usr/src/linux-source-%s.tar.xz",
+					       pre, t->series));
 	if (opts->vmlinux)
 		t->vmlinux = existing(strdup(opts->vmlinux));
 	else
-		t->vmlinux = existing(km_strfmt("/usr/lib/debug/boot/vmlinux-%s",
-						t->krel));
-	t->headers = existing(km_strfmt("/lib/modules/%s/build", t->krel));
+		t->vmlinux = existing(km_strfmt("%s/usr/lib/debug/boot/vmlinux-%s",
+						pre, t->krel));
+	t->headers = existing(t->fetched ?
+		km_strfmt("%s/usr/src/linux-headers-%s", pre, t->krel) :
+		km_strfmt("/lib/modules/%s/build", t->krel));
 	if (t->headers)
 		t->symvers = existing(km_strfmt("%s/Module.symvers", t->headers));
-	t->image = existing(km_strfmt("/boot/vmlinuz-%s", t->krel));
-	t->modules = existing(km_strfmt("/lib/modules/%s", t->krel));
-	root = opts->cache_dir ? strdup(opts->cache_dir) : default_cache_root();
-	t->cache = root ? km_strfmt("%s/%s", root, t->krel) : NULL;
-	free(root);
-	if (!t->series || !t->cache) {
-		km_target_release(t);
-		return -ENOMEM;
-	}
+	t->image = existing(km_strfmt("%s/boot/vmlinuz-%s", pre, t->krel));
+	t->modules = existing(km_strfmt("%s/lib/modules/%s", pre, t->krel));
+	if (t->fetched)
+		km_debug(ctx, "kernel %s: from the cache, %s", t->krel,
+			 t->fetched);
 	return 0;
 }
 
 static int missing(struct km_ctx *ctx, const char *what, const char *given,
-		   const char *package)
+		   const char *package, const char *krel)
 {
 	if (given)
 		km_err(ctx, "%s '%s' does not exist", what, given);
 	else
-		km_err(ctx, "%s not found: install %s", what, package);
+		km_err(ctx, "%s not found: install %s, or bring the kernel "
+		       "into kmend's cache with 'kmend fetch %s'", what,
+		       package, krel);
 	return 1;
 }
 
@@ -157,38 +170,38 @@ int km_target_require(struct km_ctx *ctx, const struct km_target *t,
 
 	if ((need & KM_NEED_CONFIG) && !t->config) {
 		pkg = km_strfmt("linux-image-%s (/boot/config-%s)", t->krel, t->krel);
-		bad += missing(ctx, "kernel config", NULL, pkg ? pkg : "linux-image");
+		bad += missing(ctx, "kernel config", NULL, pkg ? pkg : "linux-image", t->krel);
 		free(pkg);
 	}
 	if ((need & KM_NEED_SOURCE) && !t->source) {
 		pkg = km_strfmt("linux-source-%s (/usr/src/linux-source-%s.tar.xz) "
 				"or give the tree with -s DIR|TARBALL",
 				t->series, t->series);
-		bad += missing(ctx, "kernel source", NULL, pkg ? pkg : "linux-source");
+		bad += missing(ctx, "kernel source", NULL, pkg ? pkg : "linux-source", t->krel);
 		free(pkg);
 	}
 	if ((need & KM_NEED_VMLINUX) && !t->vmlinux) {
 		pkg = km_strfmt("linux-image-%s-dbg (/usr/lib/debug/boot/vmlinux-%s) "
 				"or give it with --vmlinux", t->krel, t->krel);
 		bad += missing(ctx, "vmlinux with symbols", NULL,
-			       pkg ? pkg : "linux-image-dbg");
+			       pkg ? pkg : "linux-image-dbg", t->krel);
 		free(pkg);
 	}
 	if ((need & KM_NEED_HEADERS) && (!t->headers || !t->symvers)) {
 		pkg = km_strfmt("linux-headers-%s (/lib/modules/%s/build)",
 				t->krel, t->krel);
 		bad += missing(ctx, "kernel headers", NULL,
-			       pkg ? pkg : "linux-headers");
+			       pkg ? pkg : "linux-headers", t->krel);
 		free(pkg);
 	}
 	if ((need & KM_NEED_IMAGE) && !t->image) {
 		pkg = km_strfmt("linux-image-%s (/boot/vmlinuz-%s)", t->krel, t->krel);
-		bad += missing(ctx, "kernel image", NULL, pkg ? pkg : "linux-image");
+		bad += missing(ctx, "kernel image", NULL, pkg ? pkg : "linux-image", t->krel);
 		free(pkg);
 	}
 	if ((need & KM_NEED_MODULES) && !t->modules) {
 		pkg = km_strfmt("linux-image-%s (/lib/modules/%s)", t->krel, t->krel);
-		bad += missing(ctx, "kernel modules", NULL, pkg ? pkg : "linux-image");
+		bad += missing(ctx, "kernel modules", NULL, pkg ? pkg : "linux-image", t->krel);
 		free(pkg);
 	}
 	return bad ? -ENOENT : 0;
@@ -206,5 +219,6 @@ void km_target_release(struct km_target *t)
 	free(t->image);
 	free(t->modules);
 	free(t->cache);
+	free(t->fetched);
 	memset(t, 0, sizeof(*t));
 }

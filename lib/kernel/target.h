@@ -27,6 +27,7 @@ struct km_target {
 	char *image;		/* /boot/vmlinuz-KREL, for kmend test */
 	char *modules;		/* /lib/modules/KREL */
 	char *cache;		/* cache directory of this KREL */
+	char *fetched;		/* CACHE/KREL/debian (kmend fetch), or NULL */
 };
 
 /* Pieces a command needs; km_target_require() checks them. */
@@ -48,5 +49,10 @@ int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 int km_target_require(struct km_ctx *ctx, const struct km_target *t,
 		      unsigned int need);
 void km_target_release(struct km_target *t);
+
+/* "6.1.0-56-amd64" -> "6.1" (allocated) */
+char *km_series_of(const char *krel);
+/* cache_dir (--cache) when given, else $XDG_CACHE_HOME/kmend ... (allocated) */
+char *km_cache_root(const char *cache_dir);
 
 #endif
