@@ -20,6 +20,7 @@ enum km_exit {
 	KM_EXIT_USAGE = 4,		/* wrong command line */
 	KM_EXIT_TESTFAIL = 5,		/* kmend test: a check failed */
 	KM_EXIT_TIMEOUT = 6,		/* a deadline passed (transition, VM) */
+	KM_EXIT_SOME = 7,		/* many kernels: some succeeded, not all */
 };
 
 struct km_cli {
