@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "author.h"
+#include "arch.h"
 #include "build.h"
 #include "filekind.h"
 #include "diff.h"
@@ -664,6 +665,9 @@ static int diff_unit(struct build *b, size_t index)
 	if (ret)
 		return ret;
 	u->have_diff = true;
+	/* the target's version decides the tables' layout, not a guess */
+	if (arch_layout_for_kernel(b->target.krel))
+		u->diff.layout = arch_layout_for_kernel(b->target.krel);
 	u->diff.name = u->source;
 	if (u->module) {
 		free(u->label);

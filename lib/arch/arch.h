@@ -41,6 +41,28 @@ struct arch_line_field {
 
 const struct arch_line_field *arch_line_field(const char *section);
 
+/*
+ * The special sections of one kernel version (their entry sizes change
+ * between versions: struct alt_instr is 12 bytes in 6.1, 14 from 6.3 on).
+ */
+struct arch_layout {
+	const char *name;	/* the first version it describes: "6.3" */
+	const struct arch_special *specials;
+	size_t nr;
+};
+
+struct kelf_sec;
+
+/* 6.1's: the layout of an object that shows no other */
+const struct arch_layout *arch_layout_default(void);
+/* The layout of kernel release krel ("6.12.117+deb12-amd64"); NULL: unknown */
+const struct arch_layout *arch_layout_for_kernel(const char *krel);
+/* The layout whose alt_instr fits this .altinstructions; NULL: none fits */
+const struct arch_layout *arch_layout_fitting(const struct kelf_sec *alt);
+/* name's entry in layout l (NULL: the default layout), or NULL */
+const struct arch_special *arch_special_in(const struct arch_layout *l,
+					   const char *name);
+/* name's entry in any layout: is name a special section at all? */
 const struct arch_special *arch_special_section(const char *name);
 /* Sections that carry nothing a live patch needs (.discard.*, notes ...). */
 bool arch_is_ignored_section(const char *name);

@@ -1,50 +1,148 @@
 // SPDX-License-Identifier: GPL-2.0
 /* x86_64 facts: relocation types, special sections of the 6.x kernels. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch_insn.h"
 
 #include "arch.h"
+#include "kelf.h"
 #include "util.h"
 
-/* Entry sizes of the kernel's tables (arch/x86 of 6.1 and 6.12). */
+/*
+ * Entry sizes of the kernel's tables, per kernel version: what changed
+ * between the series kmend targets (6.1, 6.12) makes a layout of its own.
+ */
 #define SPECIAL(n, size, ...) { .name = n, .entsize = size, __VA_ARGS__ }
 
-static const struct arch_special specials[] = {
-	SPECIAL("__mcount_loc", 8),
-	SPECIAL(".orc_unwind_ip", 4, .parallel = ".orc_unwind",
-		.parallel_entsize = 6),
-	SPECIAL(".return_sites", 4),
-	SPECIAL(".retpoline_sites", 4),
-	SPECIAL(".call_sites", 4),
-	SPECIAL(".ibt_endbr_seal", 4),
-	SPECIAL(".smp_locks", 4),
-	SPECIAL("__ex_table", 12),
-	SPECIAL("__bug_table", 12),
+#define COMMON_SPECIALS \
+	SPECIAL("__mcount_loc", 8), \
+	SPECIAL(".orc_unwind_ip", 4, .parallel = ".orc_unwind", \
+		.parallel_entsize = 6), \
+	SPECIAL(".return_sites", 4), \
+	SPECIAL(".retpoline_sites", 4), \
+	SPECIAL(".call_sites", 4), \
+	SPECIAL(".ibt_endbr_seal", 4), \
+	SPECIAL(".smp_locks", 4), \
+	SPECIAL("__ex_table", 12), \
+	SPECIAL("__bug_table", 12), \
+	SPECIAL(".static_call_sites", 8, .klp_policy = ARCH_EXTERN_DROP), \
+	/* \
+	 * struct jump_entry: code, target, key (flags in its low bits).  A key \
+	 * the kernel does not export (a tracepoint's, a pr_debug() site's in \
+	 * its __dyndbg descriptor) is a livepatch relocation: 6.1 writes those \
+	 * of vmlinux while the module loads, before jump_label_add_module() \
+	 * reads the entries (see klp_apply_section_relocs()). \
+	 */ \
+	SPECIAL("__jump_table", 16)
+
+/* 6.1 and 6.2: struct alt_instr of 12 bytes, paravirt patch sites. */
+static const struct arch_special specials_6_1[] = {
+	COMMON_SPECIALS,
 	/* struct alt_instr: instr_offset, repl_offset, cpuid, instrlen,
 	 * replacementlen */
 	SPECIAL(".altinstructions", 12, .repl_offset_at = 4, .repl_len_at = 11),
 	SPECIAL(".parainstructions", 16),
-	SPECIAL(".static_call_sites", 8, .klp_policy = ARCH_EXTERN_DROP),
-	/*
-	 * struct jump_entry: code, target, key (flags in its low bits).  A key
-	 * the kernel does not export (a tracepoint's, a pr_debug() site's in
-	 * its __dyndbg descriptor) is a livepatch relocation: 6.1 writes those
-	 * of vmlinux while the module loads, before jump_label_add_module()
-	 * reads the entries (see klp_apply_section_relocs()).
-	 */
-	SPECIAL("__jump_table", 16),
 };
 
-const struct arch_special *arch_special_section(const char *name)
+/*
+ * 6.3 on: struct alt_instr grows a u16 of flags beside the cpuid (14
+ * bytes); 6.12 has no .parainstructions (paravirt calls are alternatives)
+ * but compiles with call padding (-fpatchable-function-entry=16,16): one
+ * pointer a function to its padding, that modules keep and x86 reads not.
+ */
+static const struct arch_special specials_6_3[] = {
+	COMMON_SPECIALS,
+	/* instr_offset, repl_offset, cpuid:16 flags:16, instrlen,
+	 * replacementlen */
+	SPECIAL(".altinstructions", 14, .repl_offset_at = 4, .repl_len_at = 13),
+	SPECIAL(".parainstructions", 16),
+	SPECIAL("__patchable_function_entries", 8,
+		.klp_policy = ARCH_EXTERN_DROP),
+};
+
+#define LAYOUT(n, tab) { .name = n, .specials = tab, \
+			 .nr = sizeof(tab) / sizeof(tab[0]) }
+
+static const struct arch_layout layouts[] = {
+	LAYOUT("6.1", specials_6_1),
+	LAYOUT("6.3", specials_6_3),
+};
+
+const struct arch_layout *arch_layout_default(void)
+{
+	return &layouts[0];
+}
+
+/* "6.12.117+deb12-amd64" -> 6, 12: the layout of the newest version <= it */
+const struct arch_layout *arch_layout_for_kernel(const char *krel)
+{
+	unsigned int maj = 0, min = 0;
+	const struct arch_layout *best = NULL;
+	size_t i;
+
+	if (!krel || sscanf(krel, "%u.%u", &maj, &min) != 2)
+		return NULL;
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		unsigned int lmaj = 0, lmin = 0;
+
+		if (sscanf(layouts[i].name, "%u.%u", &lmaj, &lmin) == 2 &&
+		    (lmaj < maj || (lmaj == maj && lmin <= min)))
+			best = &layouts[i];
+	}
+	return best;
+}
+
+/*
+ * The layout whose struct alt_instr fits the entries of an object's
+ * .altinstructions: each entry has its two PC-relative relocations at
+ * offsets 0 and 4; NULL when no layout fits (or there is no such table).
+ */
+const struct arch_layout *arch_layout_fitting(const struct kelf_sec *alt)
+{
+	size_t i, r;
+
+	if (!alt || !alt->size)
+		return NULL;
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		const struct arch_special *sp =
+			arch_special_in(&layouts[i], ".altinstructions");
+		bool fits = sp && alt->size % sp->entsize == 0;
+
+		for (r = 0; fits && r < alt->nr_relas; r++) {
+			size_t at = (size_t)alt->relas[r].offset % sp->entsize;
+
+			fits = at == 0 || at == sp->repl_offset_at;
+		}
+		if (fits)
+			return &layouts[i];
+	}
+	return NULL;
+}
+
+const struct arch_special *arch_special_in(const struct arch_layout *l,
+					   const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
-		if (!strcmp(specials[i].name, name))
-			return &specials[i];
+	if (!l)
+		l = arch_layout_default();
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->specials[i].name, name))
+			return &l->specials[i];
 	return NULL;
+}
+
+/* Whether a section is a table of code places, in any layout. */
+const struct arch_special *arch_special_section(const char *name)
+{
+	size_t i;
+	const struct arch_special *sp = NULL;
+
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]) && !sp; i++)
+		sp = arch_special_in(&layouts[i], name);
+	return sp;
 }
 
 /*

@@ -143,7 +143,8 @@ static int index_object_entries(struct km_diff *d, struct kelf *e)
 	int ret;
 
 	for_each_sec(e, sec) {
-		const struct arch_special *sp = arch_special_section(sec->name);
+		const struct arch_special *sp =
+			arch_special_in(d->layout, sec->name);
 
 		/* ORC follows the code: equal code, equal unwind data */
 		if (!sp || sp->parallel)

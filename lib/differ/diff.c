@@ -43,6 +43,18 @@ const char *km_func_role(const struct km_diff_func *f)
 	return km_status_name(f->status);
 }
 
+/* The layout an object's alternatives show; 6.1's when they show none. */
+static const struct arch_layout *layout_of_objects(const struct km_diff *d)
+{
+	const struct arch_layout *l;
+
+	l = arch_layout_fitting(kelf_find_section(d->patched, ".altinstructions"));
+	if (!l)
+		l = arch_layout_fitting(kelf_find_section(d->orig,
+							  ".altinstructions"));
+	return l ? l : arch_layout_default();
+}
+
 int km_diff_open(struct km_ctx *ctx, struct km_diff *d, const char *orig,
 		 const char *patched)
 {
@@ -60,6 +72,7 @@ int km_diff_open(struct km_ctx *ctx, struct km_diff *d, const char *orig,
 		return -err;
 	}
 	d->name = d->patched->path;
+	d->layout = layout_of_objects(d);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "kmend.h"
 #include "linemap.h"
 
+struct arch_layout;
 struct km_entries;
 struct km_diff_callback;
 
@@ -28,6 +29,9 @@ struct km_diff {
 	 * differs only in line numbers (__LINE__) is not a change */
 	const struct km_linemap *lines;
 	struct kelf *orig, *patched;
+	/* the special sections' layout of the target kernel's version: from
+	 * the objects by km_diff_open(), the caller may set the target's */
+	const struct arch_layout *layout;
 	struct km_diff_func *funcs;
 	size_t nr_funcs;
 	size_t nr_replaced;

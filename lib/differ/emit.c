@@ -635,7 +635,8 @@ static int copy_special_sections(struct emitter *em)
 	int ret;
 
 	for_each_sec(em->d->patched, sec) {
-		const struct arch_special *sp = arch_special_section(sec->name);
+		const struct arch_special *sp =
+			arch_special_in(em->d->layout, sec->name);
 
 		if (!sp) {
 			check_unknown_section(em, sec);
