@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "modinfo.h"
 #include "target.h"
 #include "util.h"
 #include "vm.h"
@@ -21,7 +22,9 @@ static const char test_usage[] =
 	"kmend test [-k KREL] [--check SCRIPT] [--timeout S] [--keep DIR] "
 	"MODULE.ko...\n"
 	"\n"
-	"    -k, --kernel KREL    the kernel to boot (default: newest installed)\n"
+	"    -k, --kernel KREL    the kernel to boot (default: newest installed);\n"
+	"                         more than once: each kernel boots with the\n"
+	"                         modules built for it (their vermagic)\n"
 	"    -c, --check SCRIPT   must fail without the patch, pass with it\n"
 	"    -t, --timeout S      give the whole VM run S seconds (default 300)\n"
 	"        --keep DIR       keep the initramfs and console log in DIR\n"
@@ -31,6 +34,8 @@ static const char test_usage[] =
 	"    -h, --help           show this help";
 
 struct test_opts {
+	const char **kernels;	/* -k, in order */
+	size_t nr_kernels;
 	struct km_target_opts target;
 	struct km_vm_opts vm;
 	bool show_checks;
@@ -209,6 +214,99 @@ static int run_test(struct km_cli *cli, struct test_opts *o)
 	return ret;
 }
 
+/* The kernel release a module was built for, or NULL (said why). */
+static char *module_krel(struct km_cli *cli, const char *path)
+{
+	struct km_modinfo mi;
+	char *krel;
+
+	if (km_modinfo_read(&cli->ctx, path, &mi)) {
+		cli_error(cli, "cannot read the module '%s'", path);
+		return NULL;
+	}
+	krel = km_modinfo_vermagic_krel(&mi);
+	km_modinfo_release(&mi);
+	if (!krel)
+		cli_error(cli, "module '%s' has no vermagic: not a kernel "
+			  "module built by Kbuild", path);
+	return krel;
+}
+
+/* Which of all modules are for krel; -1 when one cannot be read. */
+static int modules_for(struct km_cli *cli, const char *krel,
+		       const char *const *all, size_t nr, const char **out)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		char *m = module_krel(cli, all[i]);
+
+		if (!m)
+			return -1;
+		if (!strcmp(m, krel))
+			out[n++] = all[i];
+		free(m);
+	}
+	return n;
+}
+
+/*
+ * Each kernel boots with its own modules, one VM after the other (a TCG
+ * guest takes a core whole).  The exit code is the worst of the runs.
+ */
+static int run_test_kernels(struct km_cli *cli, struct test_opts *o)
+{
+	const char *const *all = o->vm.modules;
+	size_t nr_all = o->vm.nr_modules, k, i;
+	const char **mine = calloc(nr_all, sizeof(*mine));
+	bool *used = calloc(nr_all, sizeof(*used));
+	int worst = KM_EXIT_OK, n, ret;
+
+	if (!mine || !used) {
+		free(mine);
+		free(used);
+		cli_error(cli, "out of memory");
+		return KM_EXIT_ERROR;
+	}
+	for (k = 0; k < o->nr_kernels && worst != KM_EXIT_USAGE; k++) {
+		n = modules_for(cli, o->kernels[k], all, nr_all, mine);
+		if (n < 0) {
+			worst = KM_EXIT_ERROR;
+			break;
+		}
+		if (n == 0) {
+			cli_error(cli, "no module given is built for kernel %s "
+				  "(their vermagic names other kernels)",
+				  o->kernels[k]);
+			worst = worst ? worst : KM_EXIT_ERROR;
+			continue;
+		}
+		for (i = 0; i < nr_all; i++)
+			for (int j = 0; j < n; j++)
+				used[i] = used[i] || all[i] == mine[j];
+		printf("== kernel %s\n", o->kernels[k]);
+		fflush(stdout);
+		o->target.krel = o->kernels[k];
+		o->vm.modules = mine;
+		o->vm.nr_modules = (size_t)n;
+		ret = run_test(cli, o);
+		if (ret && (!worst || worst == KM_EXIT_OK))
+			worst = ret;
+	}
+	for (i = 0; i < nr_all && worst == KM_EXIT_OK; i++)
+		if (!used[i]) {
+			cli_error(cli, "module '%s' is for none of the kernels "
+				  "given with -k", all[i]);
+			worst = KM_EXIT_ERROR;
+		}
+	o->vm.modules = all;
+	o->vm.nr_modules = nr_all;
+	free(mine);
+	free(used);
+	return worst;
+}
+
 int cmd_test(struct km_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -222,20 +320,24 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **with = calloc((size_t)argc, sizeof(*with));
+	const char **kernels = calloc((size_t)argc, sizeof(*kernels));
 	struct test_opts o;
 	int c, ret;
 
-	if (!with) {
+	if (!with || !kernels) {
+		free(kernels);
 		cli_error(cli, "out of memory");
 		return KM_EXIT_ERROR;
 	}
 	memset(&o, 0, sizeof(o));
 	o.vm.timeout = KM_VM_TIMEOUT;
 	o.vm.kernel_modules = with;
+	o.kernels = kernels;
 	while ((c = getopt_long(argc, argv, "+k:c:t:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			o.target.krel = optarg;
+			kernels[o.nr_kernels++] = optarg;
 			break;
 		case 'c':
 			o.vm.check = optarg;
@@ -244,6 +346,7 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 			if (!cli_parse_seconds(cli, "--timeout", optarg,
 					       &o.vm.timeout)) {
 				free(with);
+				free(kernels);
 				return cli_usage(cli, test_usage);
 			}
 			break;
@@ -259,20 +362,24 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 		case 'h':
 			printf("usage: %s\n", test_usage);
 			free(with);
+			free(kernels);
 			return KM_EXIT_OK;
 		default:
 			free(with);
+			free(kernels);
 			return cli_usage(cli, test_usage);
 		}
 	}
 	if (optind >= argc) {
 		cli_error(cli, "test needs at least one module file");
 		free(with);
+		free(kernels);
 		return cli_usage(cli, test_usage);
 	}
 	o.vm.modules = (const char *const *)argv + optind;
 	o.vm.nr_modules = (size_t)(argc - optind);
-	ret = run_test(cli, &o);
+	ret = o.nr_kernels > 1 ? run_test_kernels(cli, &o) : run_test(cli, &o);
 	free(with);
+	free(kernels);
 	return ret;
 }

@@ -10,6 +10,16 @@ _kmend_loaded_patches()
 	done
 }
 
+# Installed kernels and those kmend fetch brought into the cache.
+_kmend_kernels()
+{
+	local d
+	ls /lib/modules 2>/dev/null
+	for d in "${XDG_CACHE_HOME:-$HOME/.cache}"/kmend/*/debian/.kmend-fetched; do
+		[ -f "$d" ] && basename "$(dirname "$(dirname "$d")")"
+	done
+}
+
 _kmend()
 {
 	local cur prev cmd i
@@ -23,14 +33,14 @@ _kmend()
 		esac
 	done
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W "build diff test load unload list info -v -q --version -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "build fetch diff test load unload list info -v -q --version -h" -- "$cur"))
 		return
 	fi
 	case $prev in
 	-k|--kernel)
-		COMPREPLY=($(compgen -W "$(ls /lib/modules 2>/dev/null)" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_kmend_kernels)" -- "$cur"))
 		return ;;
-	-s|--source|--cache)
+	-s|--source|--cache|--outdir)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--keep)
@@ -38,10 +48,10 @@ _kmend()
 			COMPREPLY=($(compgen -d -- "$cur"))
 			return
 		fi ;;
-	-o|--output|--vmlinux|-c|--check)
+	-o|--output|--vmlinux|-c|--check|--kernels)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-n|--name|-t|--timeout)
+	-n|--name|-t|--timeout|-j|--jobs)
 		return ;;
 	-m|--with-module)
 		COMPREPLY=($(compgen -W "$(sed -n 's|^[^:]*/\([^/:]*\)\.ko[^:]*:.*|\1|p' \
@@ -50,9 +60,11 @@ _kmend()
 	esac
 	case $cmd in
 	build)
-		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --kernels --outdir --jobs --json --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -d -- "$cur") \
 			$(compgen -f -X '!*.patch' -- "$cur") $(compgen -f -X '!*.diff' -- "$cur")) ;;
+	fetch)
+		COMPREPLY=($(compgen -W "--cache --force --help" -- "$cur")) ;;
 	diff)
 		COMPREPLY=($(compgen -W "--output --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.o' -- "$cur")) ;;
