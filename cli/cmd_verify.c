@@ -55,7 +55,8 @@ int cmd_verify(struct km_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct km_runtime_paths rp = { getenv("KMEND_RUNTIME_ROOT"), NULL };
+	struct km_runtime_paths rp = { getenv("KMEND_RUNTIME_ROOT"),
+				       getenv("KMEND_RUNTIME_RELEASE") };
 	struct km_checks c = { 0 };
 	int ch, ret, verdict;
 	bool json = false;

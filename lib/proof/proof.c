@@ -369,12 +369,13 @@ static void report(struct km_proof *p, const struct kelf_sym *sym,
 	km_code_hex(t->bytes + d->b_off, d->b_len, hb, sizeof(hb));
 	km_err(p->ctx, "cannot live patch: run-pre: '%s' (%s, from %s) is not "
 	       "the code %s runs: at %s+0x%zx the pristine build has %s%s%s "
-	       "(%zu bytes) and '%s' has at %s+0x%zx %s%s%s (%zu bytes): %s; "
+	       "(%zu byte%s) and '%s' has at %s+0x%zx %s%s%s (%zu byte%s): %s; "
 	       "likely cause: %s", sym->name, role, source, p->krel, sym->name,
 	       d->a_off, d->a_len ? "[" : "", d->a_len ? ha : "nothing",
-	       d->a_len ? "]" : "", d->a_len, t->where, sym->name, d->b_off,
-	       d->b_len ? "[" : "", d->b_len ? hb : "nothing",
-	       d->b_len ? "]" : "", d->b_len, d->what, likely_cause(p));
+	       d->a_len ? "]" : "", d->a_len, d->a_len == 1 ? "" : "s",
+	       t->where, sym->name, d->b_off, d->b_len ? "[" : "",
+	       d->b_len ? hb : "nothing", d->b_len ? "]" : "", d->b_len,
+	       d->b_len == 1 ? "" : "s", d->what, likely_cause(p));
 }
 
 /* The object's live mask carried over to the target's offsets. */

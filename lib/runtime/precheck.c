@@ -448,7 +448,8 @@ int km_check_conflicts(struct km_ctx *ctx, const struct km_runtime_paths *rp,
 
 int km_preload_checks(struct km_ctx *ctx, const char *path)
 {
-	struct km_runtime_paths rp = { getenv("KMEND_RUNTIME_ROOT"), NULL };
+	struct km_runtime_paths rp = { getenv("KMEND_RUNTIME_ROOT"),
+				       getenv("KMEND_RUNTIME_RELEASE") };
 	struct km_modinfo mi;
 	struct km_checks c = { 0 };
 	size_t i;
