@@ -11,7 +11,7 @@ t=/sys/kernel/tracing
 [ -e $t/trace ] || t=/sys/kernel/debug/tracing
 echo 1 >$t/events/task/task_rename/enable || exit 2
 echo >$t/trace
-comm=$(sh -c 'printf kmend-tp >/proc/$$/comm; cat /proc/$$/comm')
+comm=$(sh -c 'printf kmend-tp >/proc/$$/comm; read -r c </proc/$$/comm; echo "$c"')
 echo 0 >$t/events/task/task_rename/enable
 echo "comm: $comm"
 grep -c 'newcomm=kmend-tp' $t/trace
