@@ -25,7 +25,7 @@ ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libelf 2>/dev/null || echo -lelf)
 # line directives), kernel (target, tree, Kbuild, symbols), differ, module
 # (the generated live patch), runtime (loading, the VM).
 LIB_DIRS     := lib lib/elf lib/arch lib/source lib/kernel lib/differ \
-                lib/module lib/runtime
+                lib/module lib/runtime lib/proof
 LIB_INCLUDES := $(addprefix -I,$(LIB_DIRS))
 
 KM_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \

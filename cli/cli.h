@@ -43,6 +43,7 @@ int cmd_unload(struct km_cli *cli, int argc, char **argv);
 int cmd_list(struct km_cli *cli, int argc, char **argv);
 int cmd_info(struct km_cli *cli, int argc, char **argv);
 int cmd_test(struct km_cli *cli, int argc, char **argv);
+int cmd_verify(struct km_cli *cli, int argc, char **argv);
 
 /* Maps a library error to an exit code (KM_EUNPATCHABLE -> 2 ...). */
 int km_exit_code(int err);

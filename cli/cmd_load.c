@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "loader.h"
+#include "precheck.h"
 
 static const char load_usage[] =
 	"kmend load [--timeout S] MODULE.ko\n"
@@ -42,7 +43,9 @@ int cmd_load(struct km_cli *cli, int argc, char **argv)
 		cli_error(cli, "load takes exactly one module file");
 		return cli_usage(cli, load_usage);
 	}
-	ret = km_lp_load(&l, argv[optind], &name);
+	ret = km_preload_checks(&cli->ctx, argv[optind]);
+	if (!ret)
+		ret = km_lp_load(&l, argv[optind], &name);
 	if (ret)
 		return km_exit_code(ret);
 	printf("%s\n", name);

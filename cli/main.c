@@ -26,6 +26,7 @@ static const struct km_cmd commands[] = {
 	{ "unload", cmd_unload, "disable and remove a live patch" },
 	{ "list",   cmd_list,   "show the live patches of the running kernel" },
 	{ "info",   cmd_info,   "tell what a live patch module patches" },
+	{ "verify", cmd_verify, "check a module against the running kernel, without loading it" },
 };
 
 static void print_log(void *data, enum km_level level, const char *msg)

@@ -33,7 +33,7 @@ _kmend()
 		esac
 	done
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W "build fetch diff test load unload list info -v -q --version -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "build fetch diff test load unload list info verify -v -q --version -h" -- "$cur"))
 		return
 	fi
 	case $prev in
@@ -81,6 +81,9 @@ _kmend()
 	info)
 		COMPREPLY=($(compgen -W "--json --help $(_kmend_loaded_patches)" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY+=($(compgen -f -X '!*.ko' -- "$cur")) ;;
+	verify)
+		COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.ko' -- "$cur")) ;;
 	esac
 	return 0
 }

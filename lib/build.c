@@ -18,6 +18,8 @@
 #include "ktree.h"
 #include "linedir.h"
 #include "patch.h"
+#include "proof.h"
+#include "precheck.h"
 #include "util.h"
 
 /* One translation unit the patches touch. */
@@ -68,6 +70,11 @@ struct build {
 	/* new globals of the patch's files: the module defines them */
 	struct km_hash patch_globals;
 	int refused;
+	struct km_proof proof;
+	bool have_proof;
+	char *proof_object;	/* WORK/proof.o, linked into the module */
+	char **identity;	/* "kmend_buildid=OBJECT:ID" modinfo lines */
+	size_t nr_identity;
 };
 
 static void step_done(struct build *b, const char *what, double t0)
@@ -594,14 +601,11 @@ static int apply_patches(struct build *b)
 	return ret;
 }
 
-/* The position of f in its module, whose code must be what kmend built. */
+/* The position of f in its module (run-pre proves its code: prove_units). */
 static int module_sympos(struct build *b, const struct unit *u,
 			 const struct km_diff_func *f, unsigned long *pos)
 {
-	int ret = km_module_sympos(b->ctx, u->module, f->orig, pos);
-
-	return ret ? ret : km_module_check_code(b->ctx, u->module, f->orig,
-						*pos);
+	return km_module_sympos(b->ctx, u->module, f->orig, pos);
 }
 
 static int add_func(struct build *b, const struct unit *u,
@@ -850,6 +854,144 @@ static int diff_units(struct build *b)
 	return 0;
 }
 
+/* The function a relocation of patched code names, in its object. */
+static struct kelf_sym *called_function(const struct kelf *e,
+					const struct kelf_rela *r)
+{
+	struct kelf_sym *t = r->sym;
+
+	if (t && t->type == STT_SECTION && t->sec)
+		t = kelf_symbol_for(e, t->sec, r->addend + 4);
+	return t && kelf_is_function(t) ? t : NULL;
+}
+
+/*
+ * The unchanged functions of the object the new code uses in the kernel
+ * (by name or by position): their code is the patch's premise too.
+ */
+static int prove_called(struct build *b, const struct unit *u,
+			const struct km_diff_func *f, const char *file)
+{
+	const struct kelf_sym *s = f->sym;
+	struct kelf_rela *r;
+	size_t n, i;
+	int ret = 0;
+
+	if (!s->sec)
+		return 0;
+	r = kelf_relas_in(s->sec, s->sym.st_value,
+			  s->sym.st_value + s->sym.st_size, &n);
+	for (i = 0; !ret && i < n; i++) {
+		struct kelf_sym *t = called_function(u->diff.patched, &r[i]);
+
+		if (!t || !t->twin || t->status != KELF_SAME || t == s ||
+		    !t->twin->sec || km_starts_with(t->twin->sec->name, ".init") ||
+		    (t->bind != STB_LOCAL && !u->module &&
+		     km_ksyms_is_exported(&b->ksyms, t->name)))
+			continue;
+		/* a weak one another file overrides: the kernel runs the other */
+		if (!u->module && km_ksyms_is_overridden(&b->ksyms, t->twin))
+			continue;
+		ret = km_proof_check(&b->proof, u->diff.orig, t->twin, file,
+				     u->module, "called");
+	}
+	return ret;
+}
+
+static int prove_unit(struct build *b, const struct unit *u)
+{
+	const char *file = km_object_source_file(u->diff.orig);
+	size_t i;
+	int ret = 0, refused = 0;
+
+	for (i = 0; ret >= 0 && i < u->diff.nr_funcs; i++) {
+		const struct km_diff_func *f = &u->diff.funcs[i];
+
+		ret = 0;
+		if (f->orig && (f->replaces || f->sym->copy) &&
+		    (u->module || !km_ksyms_is_overridden(&b->ksyms, f->orig)))
+			ret = km_proof_check(&b->proof, u->diff.orig, f->orig,
+					     file, u->module,
+					     km_func_role(f));
+		if (!ret)
+			ret = prove_called(b, u, f, file);
+		if (ret == -KM_EUNPATCHABLE) {
+			refused++;
+			ret = 0;
+		}
+	}
+	return ret ? ret : refused ? -KM_EUNPATCHABLE : 0;
+}
+
+/* Run-pre (proof.h): the pristine build is the code the kernel runs. */
+static int prove_units(struct build *b)
+{
+	double t0 = km_now();
+	size_t i;
+	int ret, refused = 0;
+
+	ret = km_proof_init(&b->proof, b->ctx, &b->ksyms, b->target.krel);
+	if (ret)
+		return ret;
+	b->have_proof = true;
+	km_proof_compilers(&b->proof, b->target.config);
+	for (i = 0; i < b->nr_units; i++) {
+		if (!b->units[i].changed)
+			continue;
+		ret = prove_unit(b, &b->units[i]);
+		if (ret == -KM_EUNPATCHABLE)
+			refused++;
+		else if (ret)
+			return ret;
+	}
+	if (refused)
+		return -KM_EUNPATCHABLE;
+	b->proof_object = km_strfmt("%s/proof.o", b->work);
+	if (!b->proof_object)
+		return -ENOMEM;
+	for (i = 0; i < b->nr_units && !b->units[i].have_diff; i++)
+		;
+	ret = km_proof_write_object(&b->proof, b->units[i].diff.orig,
+				    b->proof_object);
+	if (!ret)
+		step_done(b, "run-pre: the kernel's code is the source's", t0);
+	km_debug(b->ctx, "run-pre checked %zu functions", b->proof.nr_funcs);
+	return ret;
+}
+
+static int add_identity(struct build *b, const char *object, const char *file)
+{
+	char *id = km_build_id_of_file(file);
+	void *n;
+
+	if (!id) {
+		km_warn(b->ctx, "warning: '%s' has no build-id: kmend load cannot "
+			"tell a module built for another %s", file, object);
+		return 0;
+	}
+	n = realloc(b->identity, (b->nr_identity + 1) * sizeof(*b->identity));
+	if (n)
+		b->identity = n;
+	if (n)
+		b->identity[b->nr_identity] = km_strfmt("%s:%s", object, id);
+	free(id);
+	if (!n || !b->identity[b->nr_identity])
+		return -ENOMEM;
+	b->nr_identity++;
+	return 0;
+}
+
+/* The build-ids of the kernel and of the patched modules (modinfo). */
+static int collect_identity(struct build *b)
+{
+	size_t i;
+	int ret = add_identity(b, "vmlinux", b->target.vmlinux);
+
+	for (i = 0; !ret && i < b->nr_modules; i++)
+		ret = add_identity(b, b->modules[i]->name, b->modules[i]->path);
+	return ret;
+}
+
 /* The namespaces of b->namespaces as a NULL-terminated list. */
 static const char **namespace_list(const struct build *b, size_t *n)
 {
@@ -876,7 +1018,7 @@ static void note_namespaces(struct build *b, const char *const *list, size_t n)
 
 static int link_module(struct build *b)
 {
-	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
+	const char **objs = calloc(b->nr_units + 2, sizeof(*objs));
 	struct km_kmod m = { 0 };
 	const char **namespaces = NULL;
 	char *kdir = km_strfmt("%s/module", b->work);
@@ -888,6 +1030,10 @@ static int link_module(struct build *b)
 	for (i = 0; !ret && i < b->nr_units; i++)
 		if (b->units[i].output)
 			objs[m.nr_objects++] = b->units[i].output;
+	if (!ret && b->proof_object)
+		objs[m.nr_objects++] = b->proof_object;
+	m.build_ids = (const char *const *)b->identity;
+	m.nr_build_ids = b->nr_identity;
 	m.name = b->name;
 	m.krel = b->target.krel;
 	m.headers = b->target.headers;
@@ -995,6 +1141,12 @@ static void cleanup(struct build *b)
 		km_scratch_release(b->ctx, &b->scratch);
 	if (b->have_tree)
 		km_tree_release(&b->tree);
+	if (b->have_proof)
+		km_proof_release(&b->proof);
+	free(b->proof_object);
+	for (i = 0; i < b->nr_identity; i++)
+		free(b->identity[i]);
+	free(b->identity);
 	if (b->have_ksyms)
 		km_ksyms_release(&b->ksyms);
 	for (i = 0; i < b->nr_patches; i++)
@@ -1065,6 +1217,10 @@ int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
 		ret = compile_units(&b, true);
 	if (!ret)
 		ret = diff_units(&b);
+	if (!ret)
+		ret = prove_units(&b);
+	if (!ret)
+		ret = collect_identity(&b);
 	if (!ret)
 		ret = link_module(&b);
 	if (!ret)

@@ -42,4 +42,20 @@ int arch_insn_decode(const unsigned char *buf, size_t size,
  */
 long arch_insn_end_at(const unsigned char *code, size_t size, size_t offset);
 
+/*
+ * A relative branch (jmp, jcc, call with rel8 or rel32): the assembler
+ * picks the short form when the target is near and in the same section,
+ * so the same branch may be 2 bytes in one build and 5 or 6 in another.
+ * kind: 'j' jmp, 'c' call, 'a'..'p' for the sixteen jcc conditions.
+ */
+struct arch_branch {
+	char kind;
+	long rel;		/* from the end of the instruction */
+	unsigned char rel_off;	/* where the displacement is */
+};
+bool arch_insn_branch(const unsigned char *buf, const struct arch_insn *insn,
+		      struct arch_branch *br);
+/* A nop of any length (90, 66 90, 0f 1f /0 ...). */
+bool arch_insn_is_nop(const unsigned char *buf, const struct arch_insn *insn);
+
 #endif

@@ -367,3 +367,57 @@ long arch_insn_end_at(const unsigned char *code, size_t size, size_t offset)
 	}
 	return -EINVAL;
 }
+
+/* Legacy prefixes gcc puts before a branch: none, or a hint (2e, 3e). */
+static size_t branch_prefixes(const unsigned char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (buf[i] == 0x2e || buf[i] == 0x3e))
+		i++;
+	return i;
+}
+
+bool arch_insn_branch(const unsigned char *buf, const struct arch_insn *insn,
+		      struct arch_branch *br)
+{
+	size_t p = branch_prefixes(buf, insn->len);
+	unsigned char op;
+
+	if (p >= insn->len || !insn->imm_len ||
+	    (insn->imm_len != 1 && insn->imm_len != 4))
+		return false;
+	op = buf[p];
+	if (op == 0xeb || op == 0xe9)
+		br->kind = 'j';
+	else if (op == 0xe8)
+		br->kind = 'c';
+	else if (op >= 0x70 && op <= 0x7f)
+		br->kind = (char)('a' + (op - 0x70));
+	else if (op == 0x0f && p + 1 < insn->len && buf[p + 1] >= 0x80 &&
+		 buf[p + 1] <= 0x8f)
+		br->kind = (char)('a' + (buf[p + 1] - 0x80));
+	else
+		return false;
+	br->rel_off = insn->imm_off;
+	if (insn->imm_len == 1) {
+		br->rel = (signed char)buf[insn->imm_off];
+	} else {
+		int32_t v;
+
+		memcpy(&v, buf + insn->imm_off, sizeof(v));
+		br->rel = v;
+	}
+	return true;
+}
+
+bool arch_insn_is_nop(const unsigned char *buf, const struct arch_insn *insn)
+{
+	size_t i = 0;
+
+	while (i < insn->len && buf[i] == 0x66)
+		i++;
+	if (i < insn->len && buf[i] == 0x90)
+		return i + 1 == insn->len;
+	return i + 1 < insn->len && buf[i] == 0x0f && buf[i + 1] == 0x1f;
+}

@@ -261,8 +261,7 @@ int km_module_sympos(struct km_ctx *ctx, const struct km_module *m,
 	return 0;
 }
 
-/* The module's symbol of that name at livepatch position pos. */
-static const struct kelf_sym *symbol_at(const struct km_module *m,
+const struct kelf_sym *km_module_symbol(const struct km_module *m,
 					const char *name, unsigned long pos)
 {
 	struct km_hash_entry *e;
@@ -277,70 +276,6 @@ static const struct kelf_sym *symbol_at(const struct km_module *m,
 			return o;
 	}
 	return NULL;
-}
-
-/* Marks the bytes [start, start + size) that relocations of sec patch. */
-static void mark_relocated(const struct kelf_sec *sec, GElf_Addr start,
-			   size_t size, bool *masked)
-{
-	const struct kelf_rela *r;
-
-	for_each_rela(sec, r) {
-		GElf_Addr i;
-
-		for (i = r->offset; i < r->offset + arch_reloc_width(r->type); i++)
-			if (i >= start && i < start + size)
-				masked[i - start] = true;
-	}
-}
-
-/* Where the bytes of a and b differ, outside the masked ones; -1 if none. */
-static long first_difference(const unsigned char *a, const unsigned char *b,
-			     size_t size, const bool *masked)
-{
-	size_t i;
-
-	for (i = 0; i < size; i++)
-		if (!masked[i] && a[i] != b[i])
-			return (long)i;
-	return -1;
-}
-
-int km_module_check_code(struct km_ctx *ctx, const struct km_module *m,
-			 const struct kelf_sym *sym, unsigned long pos)
-{
-	const struct kelf_sym *k = symbol_at(m, sym->name, pos);
-	size_t size = sym->sym.st_size;
-	bool *masked;
-	long at;
-
-	if (!k || !k->sec || !k->sec->data || !sym->sec || !sym->sec->data)
-		return 0;	/* km_module_sympos() said so already */
-	if (k->sym.st_size != size ||
-	    k->sym.st_value + size > k->sec->size ||
-	    sym->sym.st_value + size > sym->sec->size) {
-		km_err(ctx, "cannot live patch module '%s': '%s' is %zu bytes "
-		       "long in '%s' and %lu bytes when kmend compiles its "
-		       "source: the source or the compiler flags are not the "
-		       "module's", m->name, sym->name, (size_t)k->sym.st_size,
-		       m->path, (unsigned long)size);
-		return -KM_EUNPATCHABLE;
-	}
-	masked = calloc(size + 1, sizeof(*masked));
-	if (!masked)
-		return -ENOMEM;
-	mark_relocated(sym->sec, sym->sym.st_value, size, masked);
-	mark_relocated(k->sec, k->sym.st_value, size, masked);
-	at = first_difference(sym->sec->data + sym->sym.st_value,
-			      k->sec->data + k->sym.st_value, size, masked);
-	free(masked);
-	if (at < 0)
-		return 0;
-	km_err(ctx, "cannot live patch module '%s': the code of '%s' in '%s' "
-	       "differs from what kmend compiles from its source (at %s+0x%lx): "
-	       "the source or the compiler flags are not the module's",
-	       m->name, sym->name, m->path, sym->name, (unsigned long)at);
-	return -KM_EUNPATCHABLE;
 }
 
 /* ---- resolving the references of a module's patched code -------------- */

@@ -50,13 +50,12 @@ int km_module_sympos(struct km_ctx *ctx, const struct km_module *m,
 		     const struct kelf_sym *sym, unsigned long *pos);
 
 /*
- * Checks that the pristine object's function sym has the code of the
- * module's function of that name and position: the same length and bytes,
- * but where either object has a relocation.  -KM_EUNPATCHABLE, logged, when
- * not (the source or the compiler flags are not the module's).
+ * The module's symbol of that name at livepatch position pos (0: the
+ * only one), among those the kernel counts; NULL when none.  Run-pre
+ * (lib/proof) compares its code with the pristine object's.
  */
-int km_module_check_code(struct km_ctx *ctx, const struct km_module *m,
-			 const struct kelf_sym *sym, unsigned long pos);
+const struct kelf_sym *km_module_symbol(const struct km_module *m,
+					const char *name, unsigned long pos);
 
 /* "fs/fat/fat" (Module.symvers) or "vfat-x" -> "fat", "vfat_x". */
 char *km_module_name_of(const char *path);

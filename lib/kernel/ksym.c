@@ -264,6 +264,15 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		    const char *file, const struct kelf_sym *sym,
 		    unsigned long *pos)
 {
+	return km_ksyms_find(ctx, ks, file, sym, pos) ? 0 : -errno;
+}
+
+const struct km_ksym *km_ksyms_find(struct km_ctx *ctx,
+				    const struct km_ksyms *ks,
+				    const char *file,
+				    const struct kelf_sym *sym,
+				    unsigned long *pos)
+{
 	const struct km_ksym *mine = NULL;
 	struct km_hash_entry *e;
 	size_t count = 0, candidates = 0, before = 0;
@@ -284,23 +293,26 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		       "the source does not match this kernel, or the symbol "
 		       "was optimized away in it", sym->name, file ? file : "?",
 		       ks->vmlinux);
-		return -ENOENT;
+		errno = ENOENT;
+		return NULL;
 	}
 	if (!candidates) {
 		km_err(ctx, "'%s' of %s is not among the %zu symbols of that "
 		       "name in '%s': the source does not match this kernel",
 		       sym->name, file ? file : "?", count, ks->vmlinux);
-		return -ENOENT;
+		errno = ENOENT;
+		return NULL;
 	}
 	if (candidates > 1) {
 		km_err(ctx, "cannot tell which of the %zu symbols named '%s' in "
 		       "'%s' is the one of %s", count, sym->name, ks->vmlinux,
 		       file ? file : "this object");
-		return -ENOENT;
+		errno = ENOENT;
+		return NULL;
 	}
 	if (count == 1) {
 		*pos = 0;
-		return 0;
+		return mine;
 	}
 	/* kallsyms lists symbols by address */
 	km_hash_for_each_key(&ks->by_name, sym->name, e) {
@@ -310,7 +322,7 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 			before++;
 	}
 	*pos = before + 1;
-	return 0;
+	return mine;
 }
 
 int km_ksyms_resolve(void *data, const struct kelf_sym *sym, char **name,

@@ -65,6 +65,13 @@ int km_ksyms_sympos(struct km_ctx *ctx, const struct km_ksyms *ks,
 		    const char *file, const struct kelf_sym *sym,
 		    unsigned long *pos);
 
+/* The same, and the kernel's symbol itself; NULL + errno (ENOENT). */
+const struct km_ksym *km_ksyms_find(struct km_ctx *ctx,
+				    const struct km_ksyms *ks,
+				    const char *file,
+				    const struct kelf_sym *sym,
+				    unsigned long *pos);
+
 /*
  * Is sym, a weak symbol of the pristine object, overridden by a strong one
  * elsewhere in the kernel?  Then its code never runs, and its name is the

@@ -222,6 +222,9 @@ static int add_modinfo(struct km_buf *b, const struct km_kmod *m)
 			ret = km_buf_adds(b, "\");\n");
 		free(copy);
 	}
+	for (i = 0; i < m->nr_build_ids && !ret; i++)
+		ret = km_buf_addf(b, "MODULE_INFO(kmend_buildid, \"%s\");\n",
+				  m->build_ids[i]);
 	/* MODULE_INFO rather than MODULE_IMPORT_NS: the same on every kernel
 	 * (the macro takes a string only from 6.13 on) */
 	for (i = 0; i < m->nr_namespaces && !ret; i++)

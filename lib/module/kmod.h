@@ -40,6 +40,10 @@ struct km_kmod {
 	/* symbol namespaces the patch's code uses (MODULE_IMPORT_NS) */
 	const char *const *namespaces;
 	size_t nr_namespaces;
+	/* "OBJECT:BUILDID" of the kernel and the patched modules it was built
+	 * for (modinfo kmend_buildid: kmend load and verify check them) */
+	const char *const *build_ids;
+	size_t nr_build_ids;
 };
 
 /* A module name from a file name: "fix-1.patch" -> "kmend_fix_1". */
