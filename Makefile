@@ -1,5 +1,6 @@
 # kmend: one non-recursive Makefile.
-#   make                 build build/kmend
+#   make                 build build/kmend, the static kmend the test VM runs,
+#                        and the man pages
 #   make check           the whole test suite (unit, differ, CLI, VM)
 #   make demo            install what is needed, build a live patch, prove it in a VM
 #   make bench           build-time benchmark (warm, cold cache, vmlinux)
@@ -59,7 +60,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
-all: $(O)/kmend
+all: $(O)/kmend $(O)/kmend-static
 
 $(O)/%.o: %.c
 	$(quiet) CC $@
