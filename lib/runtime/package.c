@@ -203,6 +203,8 @@ static int fill_patch_tree(struct km_ctx *ctx, const char *work,
 	char *debian = km_strfmt("%s/DEBIAN", work);
 	int ret = moddir && ko && debian ? 0 : -ENOMEM;
 
+	if (!ret && chmod(work, 0755))
+		ret = -errno;	/* the root of the package's tree is "/" */
 	if (!ret)
 		ret = km_mkdir_p(moddir, 0755);
 	if (!ret)
@@ -348,6 +350,8 @@ static int fill_tool_tree(const char *work, const struct km_package_opts *o)
 		o->version, o->maintainer);
 	int ret = bin && unit && debian && kmend && control ? 0 : -ENOMEM;
 
+	if (!ret && chmod(work, 0755))
+		ret = -errno;	/* the root of the package's tree is "/" */
 	if (!ret)
 		ret = km_mkdir_p(bin, 0755);
 	if (!ret)
