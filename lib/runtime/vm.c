@@ -580,12 +580,9 @@ static int write_init_calls(struct vm_run *r, struct km_buf *b)
 /* The scenario runs in /t with the files, KREL and kmend's PATH set. */
 static int write_init_script_call(struct vm_run *r, struct km_buf *b)
 {
-	return km_buf_addf(b, "mark begin 0 0
-"
-			   "( cd /t && KREL='%s' /script </dev/null )
-"
-			   "mark script 0 $?
-", r->opts->krel);
+	return km_buf_addf(b, "mark begin 0 0\n"
+			   "( cd /t && KREL='%s' /script </dev/null )\n"
+			   "mark script 0 $?\n", r->opts->krel);
 }
 
 static int write_init(struct vm_run *r)
