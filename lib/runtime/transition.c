@@ -432,6 +432,14 @@ static void signal_blocking(struct watch *w)
 
 	if (find_blocking(w, &t))
 		return;
+	if (!t.nr) {
+		km_lp_tasks_release(&t);
+		return;
+	}
+	km_info(w->l->ctx, "'%s': %zu task%s still to switch after %.0f s, "
+		"signalling:", w->name, t.nr, t.nr == 1 ? "" : "s",
+		km_now() - w->start);
+	log_blocking(w->l, KM_INFO, &t);
 	n = km_lp_signal_tasks(w->l, w->name, &t);
 	if (n < 0)
 		km_warn(w->l->ctx, "'%s': cannot signal the blocking tasks: %s",

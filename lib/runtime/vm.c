@@ -581,7 +581,7 @@ static int write_init_calls(struct vm_run *r, struct km_buf *b)
 static int write_init_script_call(struct vm_run *r, struct km_buf *b)
 {
 	return km_buf_addf(b, "mark begin 0 0\n"
-			   "( cd /t && KREL='%s' /script </dev/null )\n"
+			   "( mkdir -p /t && cd /t && KREL='%s' /script </dev/null )\n"
 			   "mark script 0 $?\n", r->opts->krel);
 }
 
