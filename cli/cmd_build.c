@@ -7,7 +7,7 @@
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
-	"                   [-n NAME] [-o OUT.ko] [--keep] FIX.patch...\n"
+	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace] FIX.patch...\n"
 	"\n"
 	"Builds a livepatch module from unified diffs against the target\n"
 	"kernel's source, compiling only the files they touch.\n"
@@ -19,6 +19,8 @@ static const char build_usage[] =
 	"  -n, --name NAME      module and patch name (default kmend_<patch>)\n"
 	"  -o, --output FILE    the module to write (default NAME.ko)\n"
 	"      --keep           keep the scratch tree and work files\n"
+	"      --replace        a cumulative patch: loading it retires every\n"
+	"                       live patch loaded before it (atomic replace)\n"
 	"exit: 0 built, 2 cannot be live patched, 3 no functional change";
 
 int cmd_build(struct km_cli *cli, int argc, char **argv)
@@ -31,6 +33,7 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -59,6 +62,9 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 			break;
 		case 'K':
 			o.keep = true;
+			break;
+		case 'R':
+			o.replace = true;
 			break;
 		case 'h':
 			printf("usage: %s\n", build_usage);

@@ -646,6 +646,7 @@ static int link_module(struct build *b)
 	m.nr_funcs = b->nr_funcs;
 	m.patches = b->opts->patches;
 	m.nr_patches = b->opts->nr_patches;
+	m.replace = b->opts->replace;
 	if (!ret)
 		ret = km_kmod_build(b->ctx, &m, kdir, b->output);
 	if (!ret)

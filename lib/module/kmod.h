@@ -7,6 +7,7 @@
 #ifndef KMEND_KMOD_H
 #define KMEND_KMOD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kmend.h"
@@ -27,6 +28,7 @@ struct km_kmod {
 	size_t nr_funcs;
 	const char *const *patches;	/* the diffs, for modinfo */
 	size_t nr_patches;
+	bool replace;		/* .replace = true: retires the patches before */
 };
 
 /* A module name from a file name: "fix-1.patch" -> "kmend_fix_1". */

@@ -38,11 +38,26 @@ test_expect_success 'bad modules: truncated, corrupt, for another kernel' '
 	test "$(modinfo -F vermagic other.ko | cut -d" " -f1)" = 6.1.0-99-amd64
 '
 
+CMD_MODULES=
+if [ -z "$(km_why_no_kmend_build)" ]; then
+	export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
+	test_expect_success 'kmend build --replace writes a cumulative patch' '
+		km_build_fix "$SRC_DIR/examples/cmdline/fix.patch" kmend_cmd_a cmd_a cmd_a &&
+		"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" --replace \
+			-n kmend_cmd_r -o kmend_cmd_r.ko \
+			"$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+		mv cmd_a.ko kmend_cmd_a.ko &&
+		test "$(modinfo -F kmend_replace kmend_cmd_r.ko)" = Y &&
+		test -z "$(modinfo -F kmend_replace kmend_cmd_a.ko)"
+	'
+	CMD_MODULES="kmend_cmd_a.ko kmend_cmd_r.ko"
+fi
+
 test_expect_success 'the scenario passes in the VM, and the kernel log is clean' '
 	{ "$KMEND" test -k "$KREL" --timeout 900 \
 		--script "$TEST_DIR/vm/lib/operate-scenario.sh" \
 		kmend_target.ko kmend_target_fix.ko ver_a.ko ver_b.ko ver_c.ko \
-		kmend_plain.ko truncated.ko corrupt.ko other.ko \
+		kmend_plain.ko truncated.ko corrupt.ko other.ko $CMD_MODULES \
 		>out 2>err || { cat out err; exit 1; }; } &&
 	test_grep "^PASS script$" out &&
 	test_grep -v "not ok" out &&
@@ -59,6 +74,7 @@ for what in \
 	"stacked: unloading the lower one keeps the upper one" \
 	"stacked: unloading the upper one first falls back to the lower one" \
 	"replace: ver_a and ver_b are retired and their modules removed" \
+	${CMD_MODULES:+"build --replace: it retired kmend_cmd_a and ver_a, modules removed"} \
 	"sleeping task: kmend names it by pid, comm and the replaced function" \
 	"sleeping task: kmend signalled it" \
 	"sleeping task: its read restarted in the new function" \

@@ -74,6 +74,20 @@ check "replace: kmend says so" grep -q "'ver_a' was replaced: its module is remo
 kmend -q unload ver_c
 check "replace: unloading it restores the kernel" is_orig
 
+# ---- kmend build --replace: a cumulative patch built by kmend ----
+if [ -e kmend_cmd_r.ko ]; then
+	kmend -q load kmend_cmd_a.ko >/dev/null && kmend -q load ver_a.ko >/dev/null
+	kmend load kmend_cmd_r.ko >/dev/null 2>err
+	check "build --replace: the cumulative patch carries the fix" grep -q " kmend.fixed=1$" /proc/cmdline
+	check "build --replace: it retired kmend_cmd_a and ver_a, modules removed" \
+		sh -c '! grep -qE "^(kmend_cmd_a|ver_a) " /proc/modules && [ ! -d /sys/kernel/livepatch/kmend_cmd_a ] && [ ! -d /sys/kernel/livepatch/ver_a ]'
+	check "build --replace: ver_a's change is gone with it" is_orig
+	kmend status --json >status.json
+	check "build --replace: status says replace" grep -q '"name":"kmend_cmd_r".*"replace":true' status.json
+	kmend -q unload kmend_cmd_r
+	check "build --replace: unloading it restores the kernel" sh -c '! grep -q " kmend.fixed=1$" /proc/cmdline'
+fi
+
 # ---- a task sleeping in a replaced function holds up the transition ----
 insmod kmend_target.ko
 cat /proc/kmend_target_wait >wait.out &
