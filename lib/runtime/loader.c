@@ -375,10 +375,10 @@ static int wait_patched(const struct km_loader *l, const char *path,
 		return ret;
 	}
 	if (ret == KM_LP_FORCED)
-		km_warn(l->ctx, "'%s' applied by force in %.1f s", name,
+		km_warn(l->ctx, "'%s' applied by force in %.2f s", name,
 			km_now() - start);
 	else
-		km_info(l->ctx, "'%s' applied in %.1f s", name,
+		km_info(l->ctx, "'%s' applied in %.2f s", name,
 			km_now() - start);
 	return ret;
 }
@@ -535,7 +535,7 @@ static int unpatch_and_remove(const struct km_loader *l, const char *name)
 	ret = remove_module(l, name);
 	if (!ret) {
 		km_lp_forget_load(l, name);
-		km_info(l->ctx, "'%s' removed in %.1f s", name,
+		km_info(l->ctx, "'%s' removed in %.2f s", name,
 			km_now() - start);
 	}
 	return ret;
