@@ -391,6 +391,16 @@ int km_package_tool(struct km_ctx *ctx, const struct km_package_opts *o,
 		       o->version);
 		return -EINVAL;
 	}
+	if (!km_is_file(o->kmend_static)) {
+		km_err(ctx, "cannot package kmend: no static kmend '%s'; build "
+		       "it with 'make static'", o->kmend_static);
+		return -ENOENT;
+	}
+	if (o->man_dir && !km_is_dir(o->man_dir)) {
+		km_err(ctx, "cannot package kmend: no man page directory '%s'; "
+		       "build the pages with 'make man'", o->man_dir);
+		return -ENOENT;
+	}
 	work = km_make_tempdir("kmend-package");
 	if (!work)
 		return -errno;
