@@ -3,20 +3,26 @@
 # modules of t3300: operating live patches on the real kernel.  Prints
 # "ok N - what" or "not ok N - what" per check, and figures as
 # "figure NAME VALUE"; exits 1 when a check failed.
+# shellcheck disable=SC2317 # the predicates run through check()
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
 check() { what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-say() { echo "# $*"; }
 version() { cat /proc/version; }
 ORIG=$(version)
 is_orig() { [ "$(version)" = "$ORIG" ]; }
 shows() { [ "$(version)" = "$1" ]; }
-loaded() { [ -d "/sys/kernel/livepatch/$1" ]; }
-has_module() { grep -q "^$1 " /proc/modules; }
+# neither a module nor a live patch of each name is left
+gone() {
+	for m in "$@"; do
+		! grep -q "^$m " /proc/modules && [ ! -d "/sys/kernel/livepatch/$m" ] || return 1
+	done
+}
 snapshot() { { lsmod; ls /sys/kernel/livepatch; version; } 2>&1; }
 # the "applied in X s" of a kmend load's stderr
 applied_in() { sed -n "s/.* applied in \([0-9.]*\) s$/\1/p" "$1"; }
+reverted() { gone kmend_target_fix && grep -q 'reverted and removed' err; }
+not_fixed() { ! grep -q " kmend.fixed=1$" /proc/cmdline; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # ---- bad input: a clear error, exit 1, nothing changed ----
@@ -69,7 +75,7 @@ kmend -q load ver_a.ko >/dev/null && kmend -q load ver_b.ko >/dev/null
 kmend load ver_c.ko >/dev/null 2>err
 check "replace: the replacing patch wins" shows "patched by ver_c"
 check "replace: ver_a and ver_b are retired and their modules removed" \
-	sh -c '! has_module() { grep -q "^$1 " /proc/modules; }; ! has_module ver_a && ! has_module ver_b && [ ! -d /sys/kernel/livepatch/ver_a ] && [ ! -d /sys/kernel/livepatch/ver_b ]'
+	gone ver_a ver_b
 check "replace: kmend says so" grep -q "'ver_a' was replaced: its module is removed" err
 kmend -q unload ver_c
 check "replace: unloading it restores the kernel" is_orig
@@ -80,12 +86,12 @@ if [ -e kmend_cmd_r.ko ]; then
 	kmend load kmend_cmd_r.ko >/dev/null 2>err
 	check "build --replace: the cumulative patch carries the fix" grep -q " kmend.fixed=1$" /proc/cmdline
 	check "build --replace: it retired kmend_cmd_a and ver_a, modules removed" \
-		sh -c '! grep -qE "^(kmend_cmd_a|ver_a) " /proc/modules && [ ! -d /sys/kernel/livepatch/kmend_cmd_a ] && [ ! -d /sys/kernel/livepatch/ver_a ]'
+		gone kmend_cmd_a ver_a
 	check "build --replace: ver_a's change is gone with it" is_orig
 	kmend status --json >status.json
 	check "build --replace: status says replace" grep -q '"name":"kmend_cmd_r".*"replace":true' status.json
 	kmend -q unload kmend_cmd_r
-	check "build --replace: unloading it restores the kernel" sh -c '! grep -q " kmend.fixed=1$" /proc/cmdline'
+	check "build --replace: unloading it restores the kernel" not_fixed
 fi
 
 # ---- a task sleeping in a replaced function holds up the transition ----
@@ -125,7 +131,7 @@ sed 's/^/#   /' err
 check "deadline: exit 6" [ $rc -eq 6 ]
 check "deadline: the error names the task" grep -q "pid $reader (cat) patch_state 0, runs kmend_target_dsleep" err
 check "deadline: reverted and removed, the kernel as it was" \
-	sh -c "! grep -q '^kmend_target_fix ' /proc/modules && [ ! -d /sys/kernel/livepatch/kmend_target_fix ] && grep -q 'reverted and removed' err"
+	reverted
 wait $reader
 check "deadline: the sleeping task finished in the old function" grep -qx old dsleep.out
 
@@ -138,7 +144,7 @@ echo "figure idle-load-seconds-median $(median <idle.times) of $(wc -l <idle.tim
 
 # ---- 50 load/unload cycles under four processes calling the patched function ----
 : >bad.log
-for w in 1 2 3 4; do
+for _ in 1 2 3 4; do
 	( while [ ! -e stop ]; do
 		v=$(cat /proc/version) || { echo "error: cat failed" >>bad.log; continue; }
 		case $v in
@@ -162,5 +168,9 @@ head -5 bad.log
 echo "figure cycles $cycles"
 echo "figure busy-load-seconds-median $(median <busy.times) of $(wc -l <busy.times)"
 check "the kernel is as it was at the start" is_orig
-dmesg | grep -E "Oops|WARNING|BUG:|Call Trace" && fail "kernel log clean" || ok "kernel log clean"
+if dmesg | grep -E "Oops|WARNING|BUG:|Call Trace"; then
+	fail "kernel log clean"
+else
+	ok "kernel log clean"
+fi
 exit $failed
