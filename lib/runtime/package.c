@@ -84,7 +84,7 @@ static const char postinst[] =
 	"if [ \"$1\" = configure ]; then\n"
 	"\tkmend install \"$ko\"\n"
 	"\tif [ \"$(uname -r)\" = '%s' ] && [ -d /sys/kernel/livepatch ]; then\n"
-	"\t\tif ! kmend -q load \"$ko\"; then\n"
+	"\t\tif ! kmend -q load \"$ko\" >/dev/null; then\n"
 	"\t\t\tkmend uninstall -k '%s' '%s'\n"
 	"\t\t\techo \"%s: the live patch did not apply; see above\" >&2\n"
 	"\t\t\texit 1\n"

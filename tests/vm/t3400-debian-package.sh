@@ -42,8 +42,10 @@ test_expect_success 'the Debian 12 userland image (cached)' '
 test_expect_success 'stage 1: busybox mounts the image and starts systemd' '
 	mkdir -p s1/bin s1/mods s1/proc s1/sys s1/dev s1/newroot &&
 	cp /bin/busybox s1/bin/ &&
-	modprobe -S "$KREL" --show-depends virtio_pci virtio_blk ext4 crc32c_generic |
-		sed -n "s/^insmod \([^ ]*\).*/\1/p" | awk "!seen[\$0]++" >mods &&
+	for m in virtio_pci virtio_blk crc32c_generic ext4; do
+		modprobe -S "$KREL" --show-depends "$m" || exit 1
+	done | sed -n "s/^insmod \([^ ]*\).*/\1/p" | awk "!seen[\$0]++" >mods &&
+	test_grep "/ext4.ko$" mods && test_grep "/virtio_blk.ko$" mods &&
 	test -s mods &&
 	while read -r m; do cp "$m" s1/mods/; basename "$m"; done <mods >s1/mods/order &&
 	cat >s1/init <<-\EOF &&
