@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "filekind.h"
 #include "diff.h"
 #include "emit.h"
 #include "kbuild.h"
@@ -112,22 +113,48 @@ static int add_name(char ***list, const char *name)
 	return grown[n] ? 0 : -ENOMEM;
 }
 
-/* What the first version carries: changes to existing .c files. */
+/* Why a file of the patch cannot be carried live, or NULL when it can. */
+static const char *refusal_of(const struct km_patch_file *f)
+{
+	switch (km_file_kind(f->path)) {
+	case KM_FILE_ASM:
+		return "it is assembly: a live patch replaces C functions, "
+		       "compiled the way the kernel was; make the fix in C, or "
+		       "apply it with a reboot";
+	case KM_FILE_BUILD:
+		return "it changes how the kernel is configured or built, "
+		       "which a live patch cannot change";
+	case KM_FILE_HEADER:
+		return "changes to headers are not supported yet";
+	case KM_FILE_OTHER:
+		return "only changes to .c files are supported";
+	default:
+		break;
+	}
+	if (km_is_patch_machinery(f->path))
+		return "it is part of the livepatch and ftrace machinery that "
+		       "applies live patches: apply the fix with a reboot";
+	if (f->flags & KM_PATCH_NEW)
+		return "it creates the file";
+	if (f->flags & KM_PATCH_DELETED)
+		return "it deletes the file";
+	if (f->flags & (KM_PATCH_RENAMED | KM_PATCH_COPIED))
+		return "it renames or copies the file";
+	return NULL;
+}
+
+/* What a live patch carries: changes to existing .c files of the kernel. */
 static int check_file(struct build *b, const struct km_patch *p,
 		      const struct km_patch_file *f)
 {
-	const char *why = NULL;
+	const char *why;
 
-	if (f->flags & KM_PATCH_NEW)
-		why = "it creates the file";
-	else if (f->flags & KM_PATCH_DELETED)
-		why = "it deletes the file";
-	else if (f->flags & (KM_PATCH_RENAMED | KM_PATCH_COPIED))
-		why = "it renames or copies the file";
-	else if (f->flags & KM_PATCH_NOT_C)
-		why = km_ends_with(f->path, ".h") ?
-		      "changes to headers are not supported yet" :
-		      "only changes to .c files are supported";
+	if (km_file_kind(f->path) == KM_FILE_NOT_CODE) {
+		km_info(b->ctx, "  note: %s: not kernel code (documentation, "
+			"tools or selftests): left out", f->path);
+		return 0;
+	}
+	why = refusal_of(f);
 	if (!why)
 		return 0;
 	km_err(b->ctx, "cannot live patch '%s': %s: %s", p->path, f->path, why);
@@ -221,8 +248,8 @@ static int collect_sources(struct build *b)
 
 		for (j = 0; j < p->nr_files; j++) {
 			ret = check_file(b, p, &p->files[j]);
-			if (!ret && !(b->patches[i].files[j].flags &
-				      (KM_PATCH_NOT_C | KM_PATCH_NEW | KM_PATCH_DELETED)))
+			if (!ret && km_file_kind(p->files[j].path) == KM_FILE_C &&
+			    !(p->files[j].flags & (KM_PATCH_NEW | KM_PATCH_DELETED)))
 				ret = add_source(b, p->files[j].path);
 			if (ret)
 				return ret;
@@ -231,8 +258,9 @@ static int collect_sources(struct build *b)
 	if (b->refused)
 		return -KM_EUNPATCHABLE;
 	if (!b->nr_sources) {
-		km_err(b->ctx, "the patches change no .c file");
-		return -EINVAL;
+		km_info(b->ctx, "no functional change: the patches change no "
+			"kernel code");
+		return KM_BUILD_NOCHANGE;
 	}
 	return 0;
 }
@@ -511,7 +539,7 @@ static void report_functions(struct build *b, const struct unit *u,
 	size_t i;
 
 	for (i = 0; i < d->nr_funcs; i++)
-		km_info(b->ctx, "    %-8s %s (%s)", km_status_name(d->funcs[i].status),
+		km_info(b->ctx, "    %-8s %s (%s)", km_func_role(&d->funcs[i]),
 			d->funcs[i].sym->name, u->source);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "kelf.h"
 #include "klp.h"
 #include "util.h"
@@ -108,17 +109,42 @@ static char *klp_objname(const char *symname)
 	return strndup(p, strcspn(p, "."));
 }
 
+/*
+ * The kernel writes a module's livepatch relocations for vmlinux while the
+ * module loads, before it reads its tables, but those for another module
+ * only once that module is there: too late for a table the loader reads.
+ */
+static int check_written_in_time(struct converter *c, const struct kelf_sec *base,
+				 const struct kelf_rela *r, const char *objname)
+{
+	if (!strcmp(objname, "vmlinux") || !arch_is_read_at_load(base->name))
+		return 0;
+	km_err(c->ctx, "cannot live patch: %s refers to '%s' of module %s, "
+	       "which the kernel would read at load time, before it can "
+	       "resolve that module's symbols (a static key or an "
+	       "alternative of another module); change the code so that it "
+	       "does not use it from the patch", base->name,
+	       r->sym->name + strlen(KLP_SYM_PREFIX), objname);
+	return -KM_EUNPATCHABLE;
+}
+
 static int copy_relocation(struct converter *c, const struct kelf_sec *base,
 			   const struct kelf_rela *r)
 {
 	struct kelf_out_sec *target = c->sec_map[base->index];
 	struct kelf_out_sym *sym = c->sym_map[r->sym->index];
 	char *objname;
+	int ret;
 
 	if (is_klp_symbol(r->sym)) {
 		objname = klp_objname(r->sym->name);
-		target = objname ? klp_rela_section(c, base, objname) : NULL;
+		if (!objname)
+			return -ENOMEM;
+		ret = check_written_in_time(c, base, r, objname);
+		target = ret ? NULL : klp_rela_section(c, base, objname);
 		free(objname);
+		if (ret)
+			return ret;
 		if (!target)
 			return -ENOMEM;
 		c->nr_klp++;
