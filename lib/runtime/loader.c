@@ -104,11 +104,20 @@ static bool is_patch_loaded(const struct km_loader *l, const char *name)
 	return is_valid_name(name) && is_subdir(l->sysfs, name);
 }
 
+/*
+ * The attribute of a patch being freed (its transition just ended) reads
+ * or writes ENODEV once the kernel has deactivated it: the patch is gone.
+ */
+static int gone_is_enoent(int ret)
+{
+	return ret == -ENODEV ? -ENOENT : ret;
+}
+
 /* A sysfs attribute holding 0 or 1. */
 static int read_flag(const char *path, bool *value)
 {
 	struct km_buf b = KM_BUF_INIT;
-	int ret = km_read_file(path, &b);
+	int ret = gone_is_enoent(km_read_file(path, &b));
 
 	if (!ret) {
 		if (b.buf[0] == '0' || b.buf[0] == '1')
@@ -151,7 +160,7 @@ static int write_patch_enabled(const struct km_loader *l, const char *name,
 			ret = -errno;
 	}
 	free(path);
-	return ret;
+	return gone_is_enoent(ret);
 }
 
 int km_lp_check_available(const struct km_loader *l, const char *what)
@@ -345,10 +354,11 @@ static void revert_load(const struct km_loader *l, const char *name)
 			"it was", name);
 }
 
+/* start: when the module went to the kernel, which may finish the
+ * transition already in the module's init */
 static int wait_patched(const struct km_loader *l, const char *path,
-			const char *name)
+			const char *name, double start)
 {
-	double start = km_now();
 	int ret;
 
 	if (!is_patch_loaded(l, name)) {
@@ -398,6 +408,7 @@ int km_lp_load(const struct km_loader *l, const char *path, char **name_out)
 {
 	struct km_lp_list before = { 0 };
 	struct km_modinfo mi;
+	double start;
 	char *name;
 	int ret;
 
@@ -412,10 +423,11 @@ int km_lp_load(const struct km_loader *l, const char *path, char **name_out)
 	ret = check_loadable(l, &mi, name);
 	if (!ret)
 		ret = km_lp_list(l, &before);
+	start = km_now();
 	if (!ret)
 		ret = insert_module(l, path);
 	if (!ret)
-		ret = wait_patched(l, path, name);
+		ret = wait_patched(l, path, name, start);
 	if (ret >= 0) {
 		record_load(l, name, &mi);
 		km_lp_remove_retired(l, &before);
@@ -515,6 +527,9 @@ static int unpatch_and_remove(const struct km_loader *l, const char *name)
 	km_info(l->ctx, "disabled '%s', waiting for the unpatching transition",
 		name);
 	ret = km_lp_wait_transition(l, name, KM_KLP_UNPATCHED);
+	if (ret < 0 && ret != -ETIMEDOUT)
+		km_err(l->ctx, "cannot unload '%s': cannot read its transition "
+		       "in %s: %s", name, l->sysfs, ERRSTR(ret));
 	if (ret == -ETIMEDOUT) {
 		km_err(l->ctx, "cannot unload '%s': the unpatching transition "
 		       "did not finish within %g s; re-enabling it, the "

@@ -497,8 +497,9 @@ static int transition_state(const struct watch *w)
 	if (!path)
 		return -ENOMEM;
 	ret = km_read_file(path, &b);
-	if (ret == -ENOENT)
-		ret = 0;	/* a disabled patch is freed when done */
+	/* a disabled patch is freed when done: gone, or going (ENODEV) */
+	if (ret == -ENOENT || ret == -ENODEV)
+		ret = 0;
 	else if (!ret)
 		ret = b.buf[0] == '1' ? 1 : b.buf[0] == '0' ? 0 : -EINVAL;
 	km_buf_release(&b);
