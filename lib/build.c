@@ -5,12 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "author.h"
 #include "build.h"
 #include "filekind.h"
 #include "diff.h"
 #include "emit.h"
 #include "kbuild.h"
 #include "kmod.h"
+#include "kmodule.h"
 #include "ksym.h"
 #include "ktree.h"
 #include "linedir.h"
@@ -26,6 +28,9 @@ struct unit {
 	char *orig;		/* WORK/orig-N.o */
 	char *patched;		/* WORK/patched-N.o */
 	char *output;		/* WORK/patch-N.o, when it has changes */
+	struct km_module *module;	/* the loadable module it is part of;
+					 * NULL: vmlinux */
+	char *label;		/* "SOURCE (module M)", for the differ */
 	struct km_diff diff;
 	bool have_diff;
 	bool changed;
@@ -44,6 +49,8 @@ struct build {
 	size_t nr_units;
 	struct km_ksyms ksyms;
 	bool have_ksyms;
+	struct km_module **modules;	/* the loadable modules the units are in */
+	size_t nr_modules;
 	struct km_tree tree;
 	bool have_tree;
 	struct km_scratch scratch;
@@ -53,6 +60,10 @@ struct build {
 	char *output;
 	struct km_kmod_func *funcs;
 	size_t nr_funcs;
+	struct km_kmod_callback *callbacks;
+	size_t nr_callbacks;
+	/* namespaces of the exported symbols the patch uses: a set */
+	struct km_hash namespaces;
 	/* new globals of the patch's files: the module defines them */
 	struct km_hash patch_globals;
 	int refused;
@@ -296,19 +307,86 @@ static int copy_out_objects(struct build *b, bool patched)
 	return 0;
 }
 
-static int check_not_modules(struct build *b)
+static struct km_module *find_module(const struct build *b, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < b->nr_units; i++) {
-		if (!km_scratch_object_is_module(&b->scratch, b->units[i].object))
-			continue;
-		km_err(b->ctx, "cannot live patch %s: it is built as a loadable "
-		       "module in %s's configuration, and kmend patches vmlinux "
-		       "only for now", b->units[i].source, b->target.krel);
-		b->refused++;
+	for (i = 0; i < b->nr_modules; i++)
+		if (!strcmp(b->modules[i]->name, name))
+			return b->modules[i];
+	return NULL;
+}
+
+/* The module name, once per module: its .ko and symbols. */
+static int open_module(struct build *b, struct unit *u, const char *name)
+{
+	struct km_module *m;
+	void *grown;
+	int ret;
+
+	u->module = find_module(b, name);
+	if (u->module)
+		return 0;
+	grown = realloc(b->modules, (b->nr_modules + 1) * sizeof(*b->modules));
+	m = calloc(1, sizeof(*m));
+	if (grown)
+		b->modules = grown;
+	if (!grown || !m) {
+		free(m);
+		return -ENOMEM;
 	}
-	return b->refused ? -KM_EUNPATCHABLE : 0;
+	ret = km_module_open(b->ctx, b->target.modules, name, u->source, m);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	b->modules[b->nr_modules++] = m;
+	u->module = m;
+	return 0;
+}
+
+/*
+ * A unit Kbuild compiles for a loadable module (-DMODULE) is patched in
+ * that module: its klp_object, its symbols, its .ko in the module tree.
+ */
+static int place_in_modules(struct build *b)
+{
+	size_t i;
+	int ret = 0, refused = 0;
+
+	for (i = 0; !ret && i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
+		char *name;
+
+		if (!km_scratch_object_is_module(&b->scratch, u->object))
+			continue;
+		name = km_scratch_module_name(&b->scratch, u->object);
+		if (!name) {
+			km_err(b->ctx, "cannot live patch %s: Kbuild compiled it "
+			       "for a loadable module but did not say which "
+			       "(no KBUILD_MODNAME)", u->source);
+			refused++;
+		} else if (strchr(name, ':')) {
+			km_err(b->ctx, "cannot live patch %s: it is linked into "
+			       "several modules (%s), which kmend does not "
+			       "patch yet", u->source, name);
+			refused++;
+		} else {
+			ret = open_module(b, u, name);
+			if (ret == -KM_EUNPATCHABLE) {
+				refused++;
+				ret = 0;
+			} else if (!ret) {
+				km_info(b->ctx, "  %s is part of module %s (%s)",
+					u->source, u->module->name,
+					u->module->path);
+			}
+		}
+		free(name);
+	}
+	if (!ret && refused)
+		ret = -KM_EUNPATCHABLE;
+	return ret;
 }
 
 /* The objects Kbuild builds from each touched source (kbuild.h). */
@@ -351,6 +429,7 @@ static void release_unit(struct unit *u)
 		free(u->reads[i]);
 	free(u->reads);
 	free(u->source);
+	free(u->label);
 	free(u->object);
 	free(u->orig);
 	free(u->patched);
@@ -429,10 +508,12 @@ static int compile_units(struct build *b, bool patched)
 
 	if (!objs)
 		return -ENOMEM;
+	/* the pristine kernel never sees them: they are the patch's */
+	b->scratch.author_include = patched ? b->opts->author_include : NULL;
 	ret = km_scratch_compile(b->ctx, &b->scratch, objs);
 	free(objs);
 	if (!ret && !patched)
-		ret = check_not_modules(b);
+		ret = place_in_modules(b);
 	if (!ret && !patched)
 		ret = check_reads(b);
 	if (!ret)
@@ -512,8 +593,18 @@ static int apply_patches(struct build *b)
 	return ret;
 }
 
-static int add_func(struct build *b, const struct km_diff_func *f,
-		    const char *file)
+/* The position of f in its module, whose code must be what kmend built. */
+static int module_sympos(struct build *b, const struct unit *u,
+			 const struct km_diff_func *f, unsigned long *pos)
+{
+	int ret = km_module_sympos(b->ctx, u->module, f->orig, pos);
+
+	return ret ? ret : km_module_check_code(b->ctx, u->module, f->orig,
+						*pos);
+}
+
+static int add_func(struct build *b, const struct unit *u,
+		    const struct km_diff_func *f, const char *file)
 {
 	struct km_kmod_func *kf;
 	void *n = realloc(b->funcs, (b->nr_funcs + 1) * sizeof(*b->funcs));
@@ -524,12 +615,17 @@ static int add_func(struct build *b, const struct km_diff_func *f,
 	b->funcs = n;
 	kf = &b->funcs[b->nr_funcs];
 	memset(kf, 0, sizeof(*kf));
-	ret = km_ksyms_sympos(b->ctx, &b->ksyms, file, f->orig, &kf->sympos);
+	ret = u->module ? module_sympos(b, u, f, &kf->sympos) :
+			  km_ksyms_sympos(b->ctx, &b->ksyms, file, f->orig,
+					  &kf->sympos);
 	if (ret)
 		return ret;
 	kf->old_name = strdup(f->orig->name);
 	kf->new_name = strdup(f->alias);
+	kf->object = u->module ? strdup(u->module->name) : NULL;
 	b->nr_funcs++;
+	if (u->module && !kf->object)
+		return -ENOMEM;
 	return kf->old_name && kf->new_name ? 0 : -ENOMEM;
 }
 
@@ -569,10 +665,23 @@ static int diff_unit(struct build *b, size_t index)
 		return ret;
 	u->have_diff = true;
 	u->diff.name = u->source;
+	if (u->module) {
+		free(u->label);
+		u->label = km_strfmt("%s (module %s)", u->source,
+				     u->module->name);
+		if (!u->label)
+			return -ENOMEM;
+		u->diff.name = u->label;
+	}
 	/* __LINE__ of the other files of the object would not follow it */
 	if (reads_own_source(u) && b->lines)
 		u->diff.lines = &b->lines[source_index(b, u->reads[0])];
 	ret = km_diff_objects(&u->diff);
+	if (ret == -KM_EUNPATCHABLE && u->module)
+		km_info(b->ctx, "    note: module %s's __init and __exit code "
+			"runs only when it loads or unloads: to change that, "
+			"reload the module (modprobe -r %s; modprobe %s)",
+			u->module->name, u->module->name, u->module->name);
 	if (ret == KM_DIFF_NOCHANGE)
 		km_info(b->ctx, "    no functional change in %s", u->source);
 	if (ret)
@@ -594,18 +703,99 @@ static bool is_overridden(struct build *b, const struct unit *u,
 	return true;
 }
 
+static const struct km_kmod_callback *
+find_callback(const struct build *b, const char *object, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_callbacks; i++)
+		if (!strcmp(b->callbacks[i].kind, kind) &&
+		    (b->callbacks[i].object == object ||
+		     (object && b->callbacks[i].object &&
+		      !strcmp(b->callbacks[i].object, object))))
+			return &b->callbacks[i];
+	return NULL;
+}
+
+/*
+ * The object a callback belongs to, NULL for vmlinux: the one it names
+ * (module names with '_' for '-', as the kernel has them), else the one
+ * its file is built into.
+ */
+static char *callback_object(const struct unit *u,
+			     const struct km_diff_callback *cb)
+{
+	char *name, *p;
+
+	if (!cb->object || !cb->object[0])
+		return u->module ? strdup(u->module->name) : NULL;
+	if (!strcmp(cb->object, "vmlinux"))
+		return NULL;
+	name = strdup(cb->object);
+	for (p = name; p && *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return name;
+}
+
+/* klp_object has one callback of each kind: two are an author's error. */
+static int add_callback(struct build *b, const struct unit *u,
+			const struct km_diff_callback *cb)
+{
+	const char *kind = km_callback_kind_name(cb->kind);
+	char *object = callback_object(u, cb);
+	const struct km_kmod_callback *other;
+	struct km_kmod_callback *kc;
+	void *n;
+
+	if (!object && ((cb->object && cb->object[0] &&
+			 strcmp(cb->object, "vmlinux")) ||
+			((!cb->object || !cb->object[0]) && u->module)))
+		return -ENOMEM;
+	other = find_callback(b, object, kind);
+	if (other) {
+		km_err(b->ctx, "cannot build the patch: two %s callbacks for %s "
+		       "('%s' of %s, and another): the kernel registers one "
+		       "callback of each kind per object; call both from one "
+		       "function", kind, object ? object : "vmlinux",
+		       cb->sym->name, u->source);
+		free(object);
+		return -EINVAL;
+	}
+	n = realloc(b->callbacks, (b->nr_callbacks + 1) * sizeof(*b->callbacks));
+	if (!n) {
+		free(object);
+		return -ENOMEM;
+	}
+	b->callbacks = n;
+	kc = &b->callbacks[b->nr_callbacks++];
+	kc->object = object;
+	kc->kind = kind;
+	kc->func = strdup(cb->alias);
+	km_info(b->ctx, "    callback %s %s (%s)", kind,
+		cb->sym->name, object ? object : "vmlinux");
+	return kc->func ? 0 : -ENOMEM;
+}
+
 /* Writes the patch object of a changed unit and lists what it replaces. */
 static int emit_unit(struct build *b, size_t index)
 {
 	struct unit *u = &b->units[index];
 	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object,
-				       &b->patch_globals };
+				       &b->patch_globals, &b->namespaces };
+	struct km_module_resolver mr = { b->ctx, &b->ksyms, u->module,
+					 u->object, &b->patch_globals,
+					 &b->namespaces };
 	struct km_resolver res = { km_ksyms_resolve, &kr };
 	char prefix[64];
 	size_t i;
 	int ret;
 
 	kr.file = km_object_source_file(u->diff.orig);
+	if (u->module) {
+		res.resolve = km_module_resolve;
+		res.data = &mr;
+	}
 	u->output = km_strfmt("%s/patch-%zu.o", b->work, index);
 	snprintf(prefix, sizeof(prefix), KM_NEW_FUNC_PREFIX "%zu_", index);
 	ret = u->output ? km_emit_object(&u->diff, &res, prefix, u->output)
@@ -613,9 +803,11 @@ static int emit_unit(struct build *b, size_t index)
 	for (i = 0; !ret && i < u->diff.nr_funcs; i++) {
 		const struct km_diff_func *f = &u->diff.funcs[i];
 
-		if (f->replaces && !is_overridden(b, u, f))
-			ret = add_func(b, f, kr.file);
+		if (f->replaces && (u->module || !is_overridden(b, u, f)))
+			ret = add_func(b, u, f, kr.file);
 	}
+	for (i = 0; !ret && i < u->diff.nr_callbacks; i++)
+		ret = add_callback(b, u, &u->diff.callbacks[i]);
 	return ret;
 }
 
@@ -625,7 +817,8 @@ static int diff_units(struct build *b)
 	size_t i;
 	int ret, refused = 0;
 
-	if (km_hash_init(&b->patch_globals, 64))
+	if (km_hash_init(&b->patch_globals, 64) ||
+	    km_hash_init(&b->namespaces, 8))
 		return -ENOMEM;
 	for (i = 0; i < b->nr_units; i++) {
 		ret = diff_unit(b, i);
@@ -645,7 +838,7 @@ static int diff_units(struct build *b)
 	}
 	if (refused)
 		return -KM_EUNPATCHABLE;
-	if (!b->nr_funcs) {
+	if (!b->nr_funcs && !b->nr_callbacks) {
 		km_info(b->ctx, "no functional change: nothing to live patch");
 		return KM_BUILD_NOCHANGE;
 	}
@@ -653,10 +846,35 @@ static int diff_units(struct build *b)
 	return 0;
 }
 
+/* The namespaces of b->namespaces as a NULL-terminated list. */
+static const char **namespace_list(const struct build *b, size_t *n)
+{
+	const char **list = calloc(b->namespaces.count + 1, sizeof(*list));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; list && i < b->namespaces.nr_buckets; i++) {
+		const struct km_hash_entry *e;
+
+		for (e = b->namespaces.buckets[i]; e; e = e->next)
+			list[(*n)++] = e->key;
+	}
+	return list;
+}
+
+static void note_namespaces(struct build *b, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		km_info(b->ctx, "    imports symbol namespace %s", list[i]);
+}
+
 static int link_module(struct build *b)
 {
 	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
 	struct km_kmod m = { 0 };
+	const char **namespaces = NULL;
 	char *kdir = km_strfmt("%s/module", b->work);
 	double t0 = km_now();
 	size_t i;
@@ -675,12 +893,21 @@ static int link_module(struct build *b)
 	m.patches = b->opts->patches;
 	m.nr_patches = b->opts->nr_patches;
 	m.replace = b->opts->replace;
+	m.callbacks = b->callbacks;
+	m.nr_callbacks = b->nr_callbacks;
+	namespaces = ret ? NULL : namespace_list(b, &m.nr_namespaces);
+	if (!ret && !namespaces)
+		ret = -ENOMEM;
+	m.namespaces = namespaces;
+	if (!ret)
+		note_namespaces(b, namespaces, m.nr_namespaces);
 	if (!ret)
 		ret = km_kmod_build(b->ctx, &m, kdir, b->output);
 	if (!ret)
 		step_done(b, "linking the module with Kbuild", t0);
 	free(objs);
 	free(kdir);
+	free(namespaces);
 	return ret;
 }
 
@@ -781,11 +1008,23 @@ static void cleanup(struct build *b)
 	}
 	free(b->sources);
 	free(b->lines);
+	for (i = 0; i < b->nr_modules; i++) {
+		km_module_release(b->modules[i]);
+		free(b->modules[i]);
+	}
+	free(b->modules);
 	for (i = 0; i < b->nr_funcs; i++) {
+		free(b->funcs[i].object);
 		free(b->funcs[i].old_name);
 		free(b->funcs[i].new_name);
 	}
 	free(b->funcs);
+	for (i = 0; i < b->nr_callbacks; i++) {
+		free(b->callbacks[i].object);
+		free(b->callbacks[i].func);
+	}
+	free(b->callbacks);
+	km_hash_release(&b->namespaces);
 	if (b->work && b->opts->keep)
 		km_info(b->ctx, "work files kept in %s", b->work);
 	else if (b->work)
@@ -826,9 +1065,9 @@ int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
 	if (!ret)
 		ret = link_module(&b);
 	if (!ret)
-		km_info(ctx, "wrote %s (%zu function%s replaced) in %.1f s",
+		km_info(ctx, "wrote %s (%zu function%s replaced%s) in %.1f s",
 			b.output, b.nr_funcs, b.nr_funcs == 1 ? "" : "s",
-			km_now() - t0);
+			b.nr_callbacks ? ", callbacks" : "", km_now() - t0);
 	cleanup(&b);
 	return ret;
 }

@@ -474,7 +474,8 @@ char *const *km_kbuild_env(void)
 	static char *const env[] = {
 		"LC_ALL=C", "MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL",
 		"MAKEOVERRIDES", "KBUILD_OUTPUT", "KCFLAGS", "KCPPFLAGS",
-		"KAFLAGS", NULL,
+		"KAFLAGS", "CPATH", "C_INCLUDE_PATH", "OBJC_INCLUDE_PATH",
+		NULL,
 	};
 
 	return env;
@@ -500,4 +501,27 @@ bool km_has_word(const char *text, const char *word)
 			return true;
 	}
 	return false;
+}
+
+bool km_path_names_module(const char *path, size_t len, const char *name)
+{
+	const char *base = path, *p;
+	size_t n;
+
+	for (p = path; p < path + len; p++)
+		if (*p == '/')
+			base = p + 1;
+	n = (size_t)(path + len - base);
+	p = memmem(base, n, ".ko", 3);
+	if (p)
+		n = (size_t)(p - base);
+	if (n != strlen(name))
+		return false;
+	for (p = base; n; n--, p++, name++) {
+		char a = *p == '-' ? '_' : *p, b = *name == '-' ? '_' : *name;
+
+		if (a != b)
+			return false;
+	}
+	return true;
 }

@@ -42,11 +42,6 @@ struct arch_line_field {
 const struct arch_line_field *arch_line_field(const char *section);
 
 const struct arch_special *arch_special_section(const char *name);
-/*
- * Sections the kernel reads while a module loads (static keys,
- * alternatives, paravirt sites, static calls).
- */
-bool arch_is_read_at_load(const char *name);
 /* Sections that carry nothing a live patch needs (.discard.*, notes ...). */
 bool arch_is_ignored_section(const char *name);
 /* Does the function start with the ftrace call livepatch redirects? */
@@ -67,6 +62,9 @@ int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
  * is the start of the next, never an end pointer.
  */
 bool arch_is_record_section(const char *name);
+
+/* How many bytes a relocation of this type writes (8 when not known). */
+size_t arch_reloc_width(unsigned int type);
 
 /* A relocation of a direct call or jump (not an address taken). */
 bool arch_is_branch(unsigned int type);

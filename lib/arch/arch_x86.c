@@ -78,16 +78,6 @@ static bool is_export_section(const char *name)
 	       km_starts_with(name, "__kcrctab");
 }
 
-bool arch_is_read_at_load(const char *name)
-{
-	return !strcmp(name, "__jump_table") ||
-	       !strcmp(name, ".altinstructions") ||
-	       !strcmp(name, ".altinstr_replacement") ||
-	       !strcmp(name, ".parainstructions") ||
-	       !strcmp(name, ".static_call_sites") ||
-	       !strcmp(name, ".smp_locks");
-}
-
 bool arch_is_ignored_section(const char *name)
 {
 	/* the printk format index and builtin modinfo: for tools only */
@@ -237,4 +227,22 @@ bool arch_is_memory_access(const unsigned char *code, size_t size,
 		at += insn.len;
 	}
 	return false;
+}
+
+size_t arch_reloc_width(unsigned int type)
+{
+	switch (type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		return 4;
+	case R_X86_64_NONE:
+		return 0;
+	default:
+		return 8;
+	}
 }

@@ -1021,6 +1021,29 @@ bool km_scratch_object_is_module(const struct km_scratch *scratch,
 	return is_module;
 }
 
+char *km_scratch_module_name(const struct km_scratch *scratch,
+			     const char *object)
+{
+	static const char key[] = "-DKBUILD_MODNAME='\"";
+	struct km_buf cmd = KM_BUF_INIT;
+	char *path = cmd_file_of(scratch, object), *name = NULL;
+	const char *p;
+	int err = path ? -km_read_file(path, &cmd) : ENOMEM;
+
+	p = !err && cmd.buf ? strstr(cmd.buf, key) : NULL;
+	if (p) {
+		p += strlen(key);
+		name = strndup(p, strcspn(p, "\"'\n"));
+		err = name ? 0 : ENOMEM;
+	} else if (!err) {
+		err = ENOENT;
+	}
+	km_buf_release(&cmd);
+	free(path);
+	errno = err;
+	return name;
+}
+
 /* The source of an object that exists in the view, or NULL. */
 static char *source_of_object(const struct km_scratch *scratch,
 			      const char *object)
@@ -1335,9 +1358,51 @@ static bool is_compiled_once(struct km_ctx *ctx, const char *out,
 	return once;
 }
 
+/*
+ * Kbuild's environment, with CPATH naming the author's headers when set:
+ * gcc searches CPATH after every -I of the command line, so the kernel's
+ * own headers win, and Kbuild does not see it (no flag changes, nothing
+ * of the prepared tree is redone).
+ */
+static char **compile_env(const struct km_scratch *scratch)
+{
+	char *const *base = km_kbuild_env();
+	size_t n = 0;
+	char **env;
+
+	while (base[n])
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	memcpy(env, base, n * sizeof(*env));
+	if (scratch->author_include) {
+		env[n] = km_strfmt("CPATH=%s", scratch->author_include);
+		if (!env[n]) {
+			free(env);
+			return NULL;
+		}
+	}
+	return env;
+}
+
+static void free_compile_env(const struct km_scratch *scratch, char **env)
+{
+	size_t n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	if (scratch->author_include && n)
+		free(env[n - 1]);
+	free(env);
+}
+
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects)
 {
+	char **env = NULL;
 	struct km_buf out = KM_BUF_INIT;
 	char **argv = NULL, *jobs = NULL, *descent = NULL;
 	double start = km_now();
@@ -1356,7 +1421,8 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	jobs = jobs_arg();
 	descent = descent_arg(ctx, scratch, objects);
 	argv = calloc(n + 8, sizeof(*argv));
-	if (!jobs || !descent || !argv) {
+	env = compile_env(scratch);
+	if (!jobs || !descent || !argv || !env) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1369,7 +1435,7 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	argv[i++] = KM_KCFLAGS;
 	argv[i++] = descent;
 	memcpy(argv + i, objects, n * sizeof(*argv));
-	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
+	ret = km_run(ctx, NULL, argv, env, &out);
 	km_debug(ctx, "%s", out.buf ? out.buf : "");
 	if (ret < 0) {
 		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
@@ -1386,6 +1452,7 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	}
 out:
 	km_buf_release(&out);
+	free_compile_env(scratch, env);
 	free(argv);
 	free(jobs);
 	free(descent);

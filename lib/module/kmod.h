@@ -13,9 +13,17 @@
 #include "kmend.h"
 
 struct km_kmod_func {
+	char *object;		/* its module ("binfmt_misc"); NULL: vmlinux */
 	char *old_name;		/* the kernel's function */
 	unsigned long sympos;	/* its kallsyms position, 0 when unique */
 	char *new_name;		/* global name of the new code */
+};
+
+/* A callback the klp_patch registers (Documentation/livepatch/callbacks.rst). */
+struct km_kmod_callback {
+	char *object;		/* a module's name; NULL: vmlinux */
+	const char *kind;	/* the klp_callbacks member: "pre_patch" ... */
+	char *func;		/* global name of the function in the patch */
 };
 
 struct km_kmod {
@@ -24,11 +32,16 @@ struct km_kmod {
 	const char *headers;	/* /lib/modules/KREL/build */
 	const char *const *objects;	/* patch objects, to link */
 	size_t nr_objects;
-	const struct km_kmod_func *funcs;	/* all in vmlinux for now */
+	const struct km_kmod_func *funcs;	/* grouped by object or not */
 	size_t nr_funcs;
 	const char *const *patches;	/* the diffs, for modinfo */
 	size_t nr_patches;
 	bool replace;		/* .replace = true: retires the patches before */
+	const struct km_kmod_callback *callbacks;	/* one per object and kind */
+	size_t nr_callbacks;
+	/* symbol namespaces the patch's code uses (MODULE_IMPORT_NS) */
+	const char *const *namespaces;
+	size_t nr_namespaces;
 };
 
 /* A module name from a file name: "fix-1.patch" -> "kmend_fix_1". */

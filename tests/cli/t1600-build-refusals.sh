@@ -68,10 +68,12 @@ test_expect_success 'a header change is refused for now, naming the file' '
 	test_grep "fs/proc/internal.h: changes to headers are not supported yet" err
 '
 
-test_expect_success 'a file built as a loadable module is refused for now' '
+test_expect_success 'a file of a loadable module is compiled as part of it' '
 	make_patch fs/fat/cache.c "1s/^/\/* kmend test *\/\n/" module.patch &&
-	test_expect_code 2 build -o module.ko module.patch 2>err &&
-	test_grep "cannot live patch fs/fat/cache.c: it is built as a loadable module" err
+	test_expect_code 3 build -o module.ko module.patch 2>err &&
+	test_grep "^  fs/fat/cache.c is part of module fat \(/lib/modules/.*/kernel/fs/fat/fat.ko\)$" err &&
+	test_grep "no functional change in fs/fat/cache.c" err &&
+	test ! -e module.ko
 '
 
 test_expect_success 'a change to an assembly file is refused, saying what to do' '
