@@ -1,5 +1,6 @@
 # kmend: one non-recursive Makefile.
-#   make                 build build/kmend
+#   make                 build build/kmend, the static kmend the test VM runs,
+#                        and the man pages
 #   make check           the whole test suite (unit, differ, CLI, VM)
 #   make demo            install what is needed, build a live patch, prove it in a VM
 #   make bench           build-time benchmark (warm, cold cache, vmlinux)
@@ -50,7 +51,9 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all check check-unit demo bench install clean static fuzz fuzz-build
+KMEND_VERSION_STR ?= 0.1
+
+.PHONY: all man deb check check-unit demo bench install clean static fuzz fuzz-build
 
 LIB_SRCS := $(wildcard lib/*.c lib/*/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
@@ -59,7 +62,23 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
-all: $(O)/kmend
+MAN_PAGES := $(patsubst docs/%.md,$(O)/man/%.1,$(wildcard docs/kmend-*.md))
+
+all: $(O)/kmend $(O)/kmend-static man
+
+# A man page per command, from its docs page (scripts/md2man).
+man: $(MAN_PAGES)
+$(O)/man/%.1: docs/%.md scripts/md2man
+	$(quiet) MAN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/md2man $< $@ $(KMEND_VERSION_STR)
+
+# The kmend package itself (the static kmend, kmend.service, the man
+# pages); 'kmend package MODULE.ko' makes the live patches' packages.
+deb: all
+	$(Q)$(O)/kmend package --tool --static $(O)/kmend-static \
+		--unit systemd/kmend.service --man $(O)/man -o $(O) \
+		-V $(KMEND_VERSION_STR)
 
 $(O)/%.o: %.c
 	$(quiet) CC $@
@@ -135,6 +154,11 @@ install: all static
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 completion/kmend.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kmend
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/bin/kmend|$(BINDIR)/kmend|' systemd/kmend.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kmend.service
 
 clean:
 	rm -rf $(O)

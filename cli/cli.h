@@ -3,6 +3,7 @@
 #ifndef KMEND_CLI_H
 #define KMEND_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "kmend.h"
@@ -21,6 +22,7 @@ enum km_exit {
 	KM_EXIT_TESTFAIL = 5,		/* kmend test: a check failed */
 	KM_EXIT_TIMEOUT = 6,		/* a deadline passed (transition, VM) */
 	KM_EXIT_SOME = 7,		/* many kernels: some succeeded, not all */
+	KM_EXIT_FORCED = 8,		/* a transition was completed by force */
 };
 
 struct km_cli {
@@ -44,6 +46,21 @@ int cmd_list(struct km_cli *cli, int argc, char **argv);
 int cmd_info(struct km_cli *cli, int argc, char **argv);
 int cmd_test(struct km_cli *cli, int argc, char **argv);
 int cmd_verify(struct km_cli *cli, int argc, char **argv);
+int cmd_blocking(struct km_cli *cli, int argc, char **argv);
+int cmd_status(struct km_cli *cli, int argc, char **argv);
+int cmd_install(struct km_cli *cli, int argc, char **argv);
+int cmd_uninstall(struct km_cli *cli, int argc, char **argv);
+int cmd_package(struct km_cli *cli, int argc, char **argv);
+
+/* load's and unload's options: --timeout, --grace, --no-signal, --force */
+extern const struct option cli_transition_options[];
+/* 1: c was one of them (applied to l), 0: it was not, -1: a bad value */
+int cli_transition_option(struct km_cli *cli, int c, const char *arg,
+			  struct km_loader *l);
+/* Where 'kmend install' keeps modules: $KMEND_INSTALL_DIR or /var/lib/kmend */
+const char *cli_install_root(void);
+/* km_exit_code(), and KM_EXIT_FORCED for KM_LP_FORCED */
+int cli_transition_exit(int ret);
 
 /* Maps a library error to an exit code (KM_EUNPATCHABLE -> 2 ...). */
 int km_exit_code(int err);

@@ -18,7 +18,7 @@
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
-	"                   [-n NAME] [-o OUT.ko] [--keep] FIX.patch...\n"
+	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace] FIX.patch...\n"
 	"       kmend build -k KREL -k KREL... | --kernels FILE [--outdir DIR]\n"
 	"                   [-j N] [--json] [-n NAME] [--cache DIR] FIX.patch...\n"
 	"\n"
@@ -32,6 +32,8 @@ static const char build_usage[] =
 	"  -n, --name NAME      module and patch name (default kmend_<patch>)\n"
 	"  -o, --output FILE    the module to write (default NAME.ko)\n"
 	"      --keep           keep the scratch tree and work files\n"
+	"      --replace        a cumulative patch: loading it retires every\n"
+	"                       live patch loaded before it (atomic replace)\n"
 	"Many kernels (-k more than once, or --kernels):\n"
 	"      --kernels FILE   kernel releases, one a line ('#' comments)\n"
 	"      --outdir DIR     writes DIR/KREL/NAME.ko and DIR/KREL/build.log\n"
@@ -256,6 +258,7 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		{ "outdir", required_argument, NULL, 'D' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -314,6 +317,9 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 			break;
 		case 'K':
 			o.keep = true;
+			break;
+		case 'R':
+			o.replace = true;
 			break;
 		case 'h':
 			printf("usage: %s\n", build_usage);

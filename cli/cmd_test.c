@@ -21,11 +21,15 @@
 static const char test_usage[] =
 	"kmend test [-k KREL] [--check SCRIPT] [--timeout S] [--keep DIR] "
 	"MODULE.ko...\n"
+	"       kmend test [-k KREL] --script SCRIPT [--timeout S] [--keep DIR] "
+	"[FILE...]\n"
 	"\n"
 	"    -k, --kernel KREL    the kernel to boot (default: newest installed);\n"
 	"                         more than once: each kernel boots with the\n"
 	"                         modules built for it (their vermagic)\n"
 	"    -c, --check SCRIPT   must fail without the patch, pass with it\n"
+	"    -s, --script SCRIPT  run SCRIPT in the VM instead, in a directory\n"
+	"                         holding the FILEs; it must exit 0\n"
 	"    -t, --timeout S      give the whole VM run S seconds (default 300)\n"
 	"        --keep DIR       keep the initramfs and console log in DIR\n"
 	"        --show-checks    print what the check printed at each step\n"
@@ -139,6 +143,20 @@ static void print_module(const struct km_vm_module *m, bool show_checks)
 	}
 }
 
+static void print_script(const struct km_vm_report *rep)
+{
+	if (rep->script_rc < 0) {
+		printf("FAIL script: it did not finish\n");
+		return;
+	}
+	if (rep->script_rc)
+		printf("FAIL script: exit %d\n", rep->script_rc);
+	else
+		printf("PASS script\n");
+	if (rep->script_output && *rep->script_output)
+		print_indented(rep->script_output, "  ");
+}
+
 /* The last lines of the console, where a panic or a hang shows. */
 static void print_console_tail(const char *console, int lines)
 {
@@ -159,8 +177,10 @@ static int print_report(const struct km_vm_report *rep, const char *keep,
 {
 	size_t i;
 
-	for (i = 0; i < rep->nr_modules; i++)
+	for (i = 0; i < rep->nr_modules && !rep->scripted; i++)
 		print_module(&rep->modules[i], show_checks);
+	if (rep->scripted)
+		print_script(rep);
 	if (rep->problems) {
 		printf("FAIL kernel log: problems while testing:\n");
 		print_indented(rep->problems, "    ");
@@ -199,10 +219,15 @@ static int run_test(struct km_cli *cli, struct test_opts *o)
 	o->vm.image = t.image;
 	o->vm.modules_dir = t.modules;
 	o->vm.kmend_static = kstatic;
-	km_info(&cli->ctx, "testing %zu module%s on kernel %s%s%s",
-		o->vm.nr_modules, o->vm.nr_modules == 1 ? "" : "s", t.krel,
-		o->vm.check ? " with check " : "",
-		o->vm.check ? o->vm.check : " (load and unload only)");
+	if (o->vm.script)
+		km_info(&cli->ctx, "running %s on kernel %s with %zu file%s",
+			o->vm.script, t.krel, o->vm.nr_modules,
+			o->vm.nr_modules == 1 ? "" : "s");
+	else
+		km_info(&cli->ctx, "testing %zu module%s on kernel %s%s%s",
+			o->vm.nr_modules, o->vm.nr_modules == 1 ? "" : "s",
+			t.krel, o->vm.check ? " with check " : "",
+			o->vm.check ? o->vm.check : " (load and unload only)");
 	ret = km_vm_test(&cli->ctx, &o->vm, &rep);
 	if (ret == 0 || ret == -ETIMEDOUT)
 		ret = print_report(&rep, o->vm.keep_dir, o->show_checks);
@@ -312,6 +337,7 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "check", required_argument, NULL, 'c' },
+		{ "script", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keep", required_argument, NULL, 'K' },
 		{ "show-checks", no_argument, NULL, 'S' },
@@ -333,7 +359,7 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 	o.vm.timeout = KM_VM_TIMEOUT;
 	o.vm.kernel_modules = with;
 	o.kernels = kernels;
-	while ((c = getopt_long(argc, argv, "+k:c:t:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+k:c:s:t:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			o.target.krel = optarg;
@@ -341,6 +367,9 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 			break;
 		case 'c':
 			o.vm.check = optarg;
+			break;
+		case 's':
+			o.vm.script = optarg;
 			break;
 		case 't':
 			if (!cli_parse_seconds(cli, "--timeout", optarg,
@@ -370,7 +399,12 @@ int cmd_test(struct km_cli *cli, int argc, char **argv)
 			return cli_usage(cli, test_usage);
 		}
 	}
-	if (optind >= argc) {
+	if (o.vm.script && o.vm.check) {
+		cli_error(cli, "--script and --check do not go together");
+		free(with);
+		return cli_usage(cli, test_usage);
+	}
+	if (optind >= argc && !o.vm.script) {
 		cli_error(cli, "test needs at least one module file");
 		free(with);
 		free(kernels);

@@ -6,39 +6,45 @@
 #include "loader.h"
 
 static const char unload_usage[] =
-	"kmend unload [--timeout S] NAME|MODULE.ko\n"
+	"kmend unload [--timeout S] [--grace S] [--no-signal] [--force] "
+	"NAME|MODULE.ko...\n"
 	"\n"
-	"    -t, --timeout S   give the unpatching transition S seconds (default 60)\n"
+	"    -t, --timeout S   give each unpatching transition S seconds (default\n"
+	"                      60), then re-enable the patch (exit 6)\n"
+	"    -g, --grace S     signal the tasks that hold the transition up every\n"
+	"                      S seconds (default 5)\n"
+	"        --no-signal   never signal them\n"
+	"        --force       at the deadline, force the transition instead of\n"
+	"                      re-enabling the patch (unsafe; exit 8)\n"
 	"    -h, --help        show this help";
 
 int cmd_unload(struct km_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct km_loader l;
-	int c;
+	int c, i, ret = 0;
 
 	cli_loader_init(cli, &l);
-	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (!cli_parse_seconds(cli, "--timeout", optarg,
-					       &l.timeout))
-				return cli_usage(cli, unload_usage);
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, "+t:g:h", cli_transition_options,
+				NULL)) != -1) {
+		ret = cli_transition_option(cli, c, optarg, &l);
+		if (ret > 0)
+			continue;
+		if (c == 'h' && !ret) {
 			printf("usage: %s\n", unload_usage);
 			return KM_EXIT_OK;
-		default:
-			return cli_usage(cli, unload_usage);
 		}
-	}
-	if (argc - optind != 1) {
-		cli_error(cli, "unload takes exactly one live patch name");
 		return cli_usage(cli, unload_usage);
 	}
-	return km_exit_code(km_lp_unload(&l, argv[optind]));
+	if (argc - optind < 1) {
+		cli_error(cli, "unload takes one live patch name or more");
+		return cli_usage(cli, unload_usage);
+	}
+	if (l.force)
+		km_warn(&cli->ctx, "--force: a transition that does not finish "
+			"by its deadline is forced; the patch's module then "
+			"stays loaded until reboot");
+	/* in the order given; each one is a transition of its own */
+	for (i = optind, ret = 0; i < argc && ret >= 0; i++)
+		ret = km_lp_unload(&l, argv[i]);
+	return cli_transition_exit(ret);
 }

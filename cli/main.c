@@ -27,6 +27,11 @@ static const struct km_cmd commands[] = {
 	{ "list",   cmd_list,   "show the live patches of the running kernel" },
 	{ "info",   cmd_info,   "tell what a live patch module patches" },
 	{ "verify", cmd_verify, "check a module against the running kernel, without loading it" },
+	{ "status", cmd_status, "the machine's live patch state at a glance" },
+	{ "blocking", cmd_blocking, "the tasks that hold up a transition" },
+	{ "install", cmd_install, "keep a live patch to load at every boot" },
+	{ "uninstall", cmd_uninstall, "stop loading a live patch at boot" },
+	{ "package", cmd_package, "write a Debian package of a live patch" },
 };
 
 static void print_log(void *data, enum km_level level, const char *msg)
@@ -103,9 +108,19 @@ void cli_loader_init(struct km_cli *cli, struct km_loader *l)
 {
 	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");
 
+	const char *proc = getenv("KMEND_PROC");
+	const char *run = getenv("KMEND_RUN_DIR");
+	const char *notes = getenv("KMEND_KERNEL_NOTES");
+
 	km_loader_init(l, &cli->ctx);
 	if (sysfs && *sysfs)
 		l->sysfs = sysfs;
+	if (proc && *proc)
+		l->proc = proc;
+	if (run && *run)
+		l->run_dir = run;
+	if (notes && *notes)
+		l->kernel_notes = notes;
 }
 
 int cli_print_json(struct km_json *j, struct km_buf *out)
@@ -159,7 +174,7 @@ static void print_help(FILE *f)
 
 	fprintf(f, "usage: kmend [-v] [-q] <command> [<args>]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "   %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "   %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'kmend <command> -h' shows the options of a command.\n");
 }
 

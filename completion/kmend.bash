@@ -33,14 +33,14 @@ _kmend()
 		esac
 	done
 	if [ -z "$cmd" ]; then
-		COMPREPLY=($(compgen -W "build fetch diff test load unload list info verify -v -q --version -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "build fetch diff test load unload list info verify status blocking install uninstall package -v -q --version -h" -- "$cur"))
 		return
 	fi
 	case $prev in
 	-k|--kernel)
 		COMPREPLY=($(compgen -W "$(_kmend_kernels)" -- "$cur"))
 		return ;;
-	-s|--source|--cache|--outdir)
+	-s|--source|--cache|--outdir|-r|--root|--man)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--keep)
@@ -48,10 +48,10 @@ _kmend()
 			COMPREPLY=($(compgen -d -- "$cur"))
 			return
 		fi ;;
-	-o|--output|--vmlinux|-c|--check|--kernels)
+	-o|--output|--vmlinux|-c|--check|--kernels|--script|--static|--unit)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-n|--name|-t|--timeout|-j|--jobs)
+	-n|--name|-t|--timeout|-j|--jobs|-g|--grace|-V|--version|--kernel-version|--maintainer)
 		return ;;
 	-m|--with-module)
 		COMPREPLY=($(compgen -W "$(sed -n 's|^[^:]*/\([^/:]*\)\.ko[^:]*:.*|\1|p' \
@@ -60,7 +60,7 @@ _kmend()
 	esac
 	case $cmd in
 	build)
-		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --kernels --outdir --jobs --json --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --replace --kernels --outdir --jobs --json --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -d -- "$cur") \
 			$(compgen -f -X '!*.patch' -- "$cur") $(compgen -f -X '!*.diff' -- "$cur")) ;;
 	fetch)
@@ -69,13 +69,25 @@ _kmend()
 		COMPREPLY=($(compgen -W "--output --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.o' -- "$cur")) ;;
 	test)
-		COMPREPLY=($(compgen -W "--kernel --check --timeout --keep --show-checks --with-module --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --check --script --timeout --keep --show-checks --with-module --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.ko' -- "$cur")) ;;
 	load)
-		COMPREPLY=($(compgen -W "--timeout --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--timeout --grace --no-signal --force --installed --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.ko' -- "$cur")) ;;
 	unload)
-		COMPREPLY=($(compgen -W "--timeout --help $(_kmend_loaded_patches)" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--timeout --grace --no-signal --force --help $(_kmend_loaded_patches)" -- "$cur")) ;;
+	status)
+		COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
+	blocking)
+		COMPREPLY=($(compgen -W "--json --signal --help" -- "$cur")) ;;
+	install)
+		COMPREPLY=($(compgen -W "--now --list --json --root --help" -- "$cur"))
+		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.ko' -- "$cur")) ;;
+	uninstall)
+		COMPREPLY=($(compgen -W "--kernel --root --help $(ls /var/lib/kmend/*/ 2>/dev/null | sed -n 's/\.ko$//p' | sort -u)" -- "$cur")) ;;
+	package)
+		COMPREPLY=($(compgen -W "--output --version --kernel-version --maintainer --tool --static --unit --man --help" -- "$cur"))
+		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -f -X '!*.ko' -- "$cur")) ;;
 	list)
 		COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	info)

@@ -1042,6 +1042,7 @@ static int link_module(struct build *b)
 	m.nr_funcs = b->nr_funcs;
 	m.patches = b->opts->patches;
 	m.nr_patches = b->opts->nr_patches;
+	m.replace = b->opts->replace;
 	m.callbacks = b->callbacks;
 	m.nr_callbacks = b->nr_callbacks;
 	namespaces = ret ? NULL : namespace_list(b, &m.nr_namespaces);

@@ -16,6 +16,7 @@ struct km_build_opts {
 	const char *const *patches;
 	size_t nr_patches;
 	bool keep;		/* keep the scratch and work directories */
+	bool replace;		/* an atomic-replace (cumulative) patch */
 	/* headers for patch authors (kmend/livepatch.h, kpatch-macros.h ...),
 	 * on the include path of the patched compile only; NULL: none */
 	const char *author_include;

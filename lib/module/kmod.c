@@ -207,6 +207,8 @@ static int add_modinfo(struct km_buf *b, const struct km_kmod *m)
 			  "MODULE_INFO(kmend_version, \"%s\");\n"
 			  "MODULE_INFO(kmend_kernel, \"%s\");\n",
 			  KMEND_VERSION, m->krel);
+	if (!ret && m->replace)
+		ret = km_buf_adds(b, "MODULE_INFO(kmend_replace, \"Y\");\n");
 	for (i = 0; i < m->nr_funcs && !ret; i++)
 		ret = km_buf_addf(b, "MODULE_INFO(kmend_func, \"%s:%s,%lu\");\n",
 				  m->funcs[i].object ? m->funcs[i].object :
@@ -252,7 +254,11 @@ static int generate_source(const struct km_kmod *m, struct km_buf *b)
 	if (!ret)
 		ret = km_buf_adds(b,
 			"\nstatic struct klp_patch patch = {\n"
-			"\t.mod = THIS_MODULE,\n\t.objs = objs,\n};\n\n"
+			"\t.mod = THIS_MODULE,\n\t.objs = objs,\n");
+	if (!ret && m->replace)
+		ret = km_buf_adds(b, "\t.replace = true,\n");
+	if (!ret)
+		ret = km_buf_adds(b, "};\n\n"
 			"static int __init kmend_patch_init(void)\n{\n"
 			"\treturn klp_enable_patch(&patch);\n}\n\n"
 			"static void __exit kmend_patch_exit(void)\n{\n}\n\n"

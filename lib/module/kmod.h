@@ -7,6 +7,7 @@
 #ifndef KMEND_KMOD_H
 #define KMEND_KMOD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kmend.h"
@@ -35,6 +36,7 @@ struct km_kmod {
 	size_t nr_funcs;
 	const char *const *patches;	/* the diffs, for modinfo */
 	size_t nr_patches;
+	bool replace;		/* .replace = true: retires the patches before */
 	const struct km_kmod_callback *callbacks;	/* one per object and kind */
 	size_t nr_callbacks;
 	/* symbol namespaces the patch's code uses (MODULE_IMPORT_NS) */

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "state.h"
+#include "transition.h"
 #include "util.h"
 
 #define POLL_INTERVAL_NS (100 * 1000 * 1000)
@@ -37,8 +39,15 @@ void km_loader_init(struct km_loader *l, struct km_ctx *ctx)
 {
 	l->ctx = ctx;
 	l->sysfs = KM_LIVEPATCH_SYSFS;
+	l->proc = KM_PROC;
+	l->sys_module = KM_SYS_MODULE;
+	l->run_dir = KM_RUN_DIR;
+	l->kernel_notes = KM_KERNEL_NOTES;
 	l->timeout = KM_LOADER_TIMEOUT;
 	l->progress_every = KM_LOADER_PROGRESS;
+	l->grace = KM_LOADER_GRACE;
+	l->signal = true;
+	l->force = false;
 }
 
 static void sleep_a_little(void)
@@ -95,11 +104,20 @@ static bool is_patch_loaded(const struct km_loader *l, const char *name)
 	return is_valid_name(name) && is_subdir(l->sysfs, name);
 }
 
+/*
+ * The attribute of a patch being freed (its transition just ended) reads
+ * or writes ENODEV once the kernel has deactivated it: the patch is gone.
+ */
+static int gone_is_enoent(int ret)
+{
+	return ret == -ENODEV ? -ENOENT : ret;
+}
+
 /* A sysfs attribute holding 0 or 1. */
 static int read_flag(const char *path, bool *value)
 {
 	struct km_buf b = KM_BUF_INIT;
-	int ret = km_read_file(path, &b);
+	int ret = gone_is_enoent(km_read_file(path, &b));
 
 	if (!ret) {
 		if (b.buf[0] == '0' || b.buf[0] == '1')
@@ -142,7 +160,7 @@ static int write_patch_enabled(const struct km_loader *l, const char *name,
 			ret = -errno;
 	}
 	free(path);
-	return ret;
+	return gone_is_enoent(ret);
 }
 
 int km_lp_check_available(const struct km_loader *l, const char *what)
@@ -161,36 +179,6 @@ static int check_root(const struct km_loader *l, const char *what)
 		return 0;
 	km_err(l->ctx, "%s: must be root", what);
 	return -EPERM;
-}
-
-/*
- * Wait until the patch's transition reads 0, or its directory is gone (a
- * disabled patch is freed as soon as its unpatching finishes).
- */
-static int wait_transition(const struct km_loader *l, const char *name,
-			   const char *doing)
-{
-	double start = km_now(), next_report = start + l->progress_every;
-
-	for (;;) {
-		bool busy = false;
-		int ret = read_patch_flag(l, name, "transition", &busy);
-		double now;
-
-		if (ret == -ENOENT || (!ret && !busy))
-			return 0;
-		if (ret)
-			return ret;
-		now = km_now();
-		if (now - start >= l->timeout)
-			return -ETIMEDOUT;
-		if (now >= next_report) {
-			km_info(l->ctx, "'%s': still in %s transition after "
-				"%.0f s", name, doing, now - start);
-			next_report += l->progress_every;
-		}
-		sleep_a_little();
-	}
 }
 
 /*
@@ -298,6 +286,18 @@ static int check_vermagic(const struct km_loader *l,
 	return ret;
 }
 
+static int check_no_transition(const struct km_loader *l, const char *what)
+{
+	char *busy = NULL;
+
+	if (km_lp_transition_patch(l, &busy))
+		return 0;
+	km_err(l->ctx, "%s: the live patch '%s' is in transition; wait for "
+	       "it (see 'kmend blocking') and try again", what, busy);
+	free(busy);
+	return -EBUSY;
+}
+
 /* Everything that can be refused before the kernel sees the module. */
 static int check_loadable(const struct km_loader *l,
 			  const struct km_modinfo *mi, const char *name)
@@ -324,6 +324,8 @@ static int check_loadable(const struct km_loader *l,
 	}
 	if (!ret)
 		ret = check_vermagic(l, mi);
+	if (!ret)
+		ret = check_no_transition(l, what);
 	free(what);
 	return ret;
 }
@@ -340,20 +342,23 @@ static void revert_load(const struct km_loader *l, const char *name)
 		       "stays loaded, see 'kmend list'", name, ERRSTR(ret));
 		return;
 	}
-	ret = wait_transition(l, name, "unpatching");
-	if (ret) {
+	ret = km_lp_wait_transition(l, name, KM_KLP_UNPATCHED);
+	if (ret < 0) {
 		km_err(l->ctx, "reverting '%s' did not finish within %g s "
 		       "either; it stays loaded, see 'kmend list'", name,
 		       l->timeout);
 		return;
 	}
-	remove_module(l, name);
+	if (remove_module(l, name) == 0)
+		km_info(l->ctx, "'%s': reverted and removed; the kernel is as "
+			"it was", name);
 }
 
+/* start: when the module went to the kernel, which may finish the
+ * transition already in the module's init */
 static int wait_patched(const struct km_loader *l, const char *path,
-			const char *name)
+			const char *name, double start)
 {
-	double start = km_now();
 	int ret;
 
 	if (!is_patch_loaded(l, name)) {
@@ -364,7 +369,7 @@ static int wait_patched(const struct km_loader *l, const char *path,
 	}
 	km_info(l->ctx, "loaded '%s', waiting for the patching transition",
 		name);
-	ret = wait_transition(l, name, "patching");
+	ret = km_lp_wait_transition(l, name, KM_KLP_PATCHED);
 	if (ret == -ETIMEDOUT) {
 		km_err(l->ctx, "cannot load '%s': the patching transition of "
 		       "'%s' did not finish within %g s; some task keeps "
@@ -373,19 +378,37 @@ static int wait_patched(const struct km_loader *l, const char *path,
 		revert_load(l, name);
 		return ret;
 	}
-	if (ret) {
+	if (ret < 0) {
 		km_err(l->ctx, "cannot read the transition of '%s': %s", name,
 		       ERRSTR(ret));
 		revert_load(l, name);
 		return ret;
 	}
-	km_info(l->ctx, "'%s' applied in %.1f s", name, km_now() - start);
-	return 0;
+	if (ret == KM_LP_FORCED)
+		km_warn(l->ctx, "'%s' applied by force in %.2f s", name,
+			km_now() - start);
+	else
+		km_info(l->ctx, "'%s' applied in %.2f s", name,
+			km_now() - start);
+	return ret;
+}
+
+static void record_load(const struct km_loader *l, const char *name,
+			const struct km_modinfo *mi)
+{
+	int ret = km_lp_record_load(l, name, mi);
+
+	if (ret)
+		km_warn(l->ctx, "cannot record '%s' in %s: %s; 'kmend status' "
+			"will not know when it was loaded", name, l->run_dir,
+			ERRSTR(ret));
 }
 
 int km_lp_load(const struct km_loader *l, const char *path, char **name_out)
 {
+	struct km_lp_list before = { 0 };
 	struct km_modinfo mi;
+	double start;
 	char *name;
 	int ret;
 
@@ -398,16 +421,53 @@ int km_lp_load(const struct km_loader *l, const char *path, char **name_out)
 		return -ENOMEM;
 	}
 	ret = check_loadable(l, &mi, name);
-	km_modinfo_release(&mi);
+	if (!ret)
+		ret = km_lp_list(l, &before);
+	start = km_now();
 	if (!ret)
 		ret = insert_module(l, path);
 	if (!ret)
-		ret = wait_patched(l, path, name);
-	if (!ret && name_out)
+		ret = wait_patched(l, path, name, start);
+	if (ret >= 0) {
+		record_load(l, name, &mi);
+		km_lp_remove_retired(l, &before);
+	}
+	km_lp_list_release(&before);
+	km_modinfo_release(&mi);
+	if (ret >= 0 && name_out)
 		*name_out = name;
 	else
 		free(name);
 	return ret;
+}
+
+static bool is_patch_enabled(const struct km_loader *l, const char *name)
+{
+	bool enabled = false;
+
+	return read_patch_flag(l, name, "enabled", &enabled) == 0 && enabled;
+}
+
+int km_lp_remove_retired(const struct km_loader *l,
+			 const struct km_lp_list *before)
+{
+	size_t i;
+	int n = 0, ret;
+
+	for (i = 0; i < before->nr_patches; i++) {
+		const char *name = before->patches[i].name;
+
+		if (!before->patches[i].enabled || is_patch_enabled(l, name))
+			continue;
+		ret = remove_module(l, name);
+		if (ret)
+			return ret;
+		km_lp_forget_load(l, name);
+		km_info(l->ctx, "'%s' was replaced: its module is removed",
+			name);
+		n++;
+	}
+	return n;
 }
 
 /* NAME, NAME with '-' as '_', or the name inside a module file. */
@@ -458,6 +518,7 @@ static int disable_patch(const struct km_loader *l, const char *name)
 static int unpatch_and_remove(const struct km_loader *l, const char *name)
 {
 	double start = km_now();
+	bool forced;
 	int ret;
 
 	ret = disable_patch(l, name);
@@ -465,21 +526,33 @@ static int unpatch_and_remove(const struct km_loader *l, const char *name)
 		return ret;
 	km_info(l->ctx, "disabled '%s', waiting for the unpatching transition",
 		name);
-	ret = wait_transition(l, name, "unpatching");
+	ret = km_lp_wait_transition(l, name, KM_KLP_UNPATCHED);
+	if (ret < 0 && ret != -ETIMEDOUT)
+		km_err(l->ctx, "cannot unload '%s': cannot read its transition "
+		       "in %s: %s", name, l->sysfs, ERRSTR(ret));
 	if (ret == -ETIMEDOUT) {
 		km_err(l->ctx, "cannot unload '%s': the unpatching transition "
 		       "did not finish within %g s; re-enabling it, the "
 		       "patch stays applied", name, l->timeout);
 		if (write_patch_enabled(l, name, true) == 0)
-			wait_transition(l, name, "patching");
+			km_lp_wait_transition(l, name, KM_KLP_PATCHED);
 		return ret;
 	}
-	if (ret)
+	if (ret < 0)
 		return ret;
+	forced = ret == KM_LP_FORCED;
+	if (forced) {
+		km_warn(l->ctx, "'%s' disabled by force; the kernel keeps its "
+			"module loaded until reboot", name);
+		km_lp_forget_load(l, name);
+		return KM_LP_FORCED;
+	}
 	ret = remove_module(l, name);
-	if (!ret)
-		km_info(l->ctx, "'%s' removed in %.1f s", name,
+	if (!ret) {
+		km_lp_forget_load(l, name);
+		km_info(l->ctx, "'%s' removed in %.2f s", name,
 			km_now() - start);
+	}
 	return ret;
 }
 

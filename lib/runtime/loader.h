@@ -22,12 +22,27 @@
 #define KM_LIVEPATCH_SYSFS	"/sys/kernel/livepatch"
 #define KM_LOADER_TIMEOUT	60.0	/* seconds, per transition */
 #define KM_LOADER_PROGRESS	5.0	/* seconds between progress lines */
+#define KM_LOADER_GRACE		5.0	/* seconds before signalling tasks */
+#define KM_PROC			"/proc"
+#define KM_SYS_MODULE		"/sys/module"
+#define KM_RUN_DIR		"/run/kmend"	/* what kmend loaded, this boot */
+#define KM_KERNEL_NOTES		"/sys/kernel/notes"
+
+/* km_lp_load() and km_lp_unload() when --force completed the transition */
+#define KM_LP_FORCED		1
 
 struct km_loader {
 	struct km_ctx *ctx;
 	const char *sysfs;	/* KM_LIVEPATCH_SYSFS, or a fake tree in tests */
+	const char *proc;	/* KM_PROC, or a fake tree in tests */
+	const char *sys_module;	/* KM_SYS_MODULE, or a fake tree */
+	const char *run_dir;	/* KM_RUN_DIR */
+	const char *kernel_notes;	/* KM_KERNEL_NOTES: the build-id */
 	double timeout;		/* deadline of one transition, seconds */
 	double progress_every;	/* seconds between "still in transition" */
+	double grace;		/* seconds between signals to blocking tasks */
+	bool signal;		/* signal blocking tasks after each grace */
+	bool force;		/* at the deadline, force instead of revert */
 };
 
 /* One applied patch, as /sys/kernel/livepatch/<name> shows it. */
@@ -58,7 +73,10 @@ int km_lp_check_available(const struct km_loader *l, const char *what);
  * success *name (may be NULL) gets the patch's name, to free.  Errors:
  * -ENOENT (no file), -ENOEXEC (not a module for this kernel), -EINVAL (not
  * a livepatch module, or refused by the kernel), -EEXIST (already loaded),
- * -EPERM (not root), -ENODEV (no livepatch), -ETIMEDOUT (reverted).
+ * -EPERM (not root), -ENODEV (no livepatch), -EBUSY (another patch is in
+ * transition), -ETIMEDOUT (reverted); KM_LP_FORCED when l->force had to
+ * force the transition.  Patches that an atomic-replace patch retires
+ * have their modules removed too.
  */
 int km_lp_load(const struct km_loader *l, const char *path, char **name);
 
@@ -68,6 +86,14 @@ int km_lp_load(const struct km_loader *l, const char *path, char **name);
  * patch; -ETIMEDOUT: the transition was reversed, the patch stays applied.
  */
 int km_lp_unload(const struct km_loader *l, const char *name);
+
+/*
+ * The patches of before that were enabled and are not any more (an
+ * atomic-replace patch retired them): their modules removed.  The number
+ * removed, or -errno of the first removal that failed.
+ */
+int km_lp_remove_retired(const struct km_loader *l,
+			 const struct km_lp_list *before);
 
 /* All applied patches. */
 int km_lp_list(const struct km_loader *l, struct km_lp_list *list);

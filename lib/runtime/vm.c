@@ -174,6 +174,15 @@ static int check_module(struct km_ctx *ctx, const char *path,
 	return ret;
 }
 
+/* A script's files may be anything (a corrupt module, to try) */
+static int check_file(struct km_ctx *ctx, const char *path)
+{
+	if (km_is_file(path))
+		return 0;
+	km_err(ctx, "cannot test with '%s': no such file", path);
+	return -ENOENT;
+}
+
 static int check_script(struct km_ctx *ctx, const char *check)
 {
 	if (!km_is_file(check)) {
@@ -203,12 +212,13 @@ int km_vm_check_inputs(struct km_ctx *ctx, const struct km_vm_opts *o)
 	size_t i;
 	int ret = 0;
 
-	if (!o->nr_modules) {
+	if (!o->nr_modules && !o->script) {
 		km_err(ctx, "no module to test: give at least one .ko file");
 		return -EINVAL;
 	}
 	for (i = 0; i < o->nr_modules && !ret; i++)
-		ret = check_module(ctx, o->modules[i], o->krel);
+		ret = o->script ? check_file(ctx, o->modules[i]) :
+				  check_module(ctx, o->modules[i], o->krel);
 	if (!ret && access(o->image, R_OK)) {
 		ret = -errno;
 		km_err(ctx, "cannot read the kernel image '%s': %s (Debian "
@@ -217,6 +227,8 @@ int km_vm_check_inputs(struct km_ctx *ctx, const struct km_vm_opts *o)
 	}
 	if (!ret && o->check)
 		ret = check_script(ctx, o->check);
+	if (!ret && o->script)
+		ret = check_script(ctx, o->script);
 	if (!ret)
 		ret = check_static_program(ctx, busybox_of(o), "busybox",
 					   "install busybox-static");
@@ -763,8 +775,10 @@ static int add_kernel_modules(struct vm_run *r)
 	return ret;
 }
 
-static char *module_dest(size_t i, const char *path)
+static char *module_dest(const struct vm_run *r, size_t i, const char *path)
 {
+	if (r->opts->script)
+		return km_strfmt("t/%s", basename_of(path));
 	return km_strfmt("t/%zu/%s", i, basename_of(path));
 }
 
@@ -774,8 +788,9 @@ static int add_modules(struct vm_run *r)
 	int ret = 0;
 
 	for (i = 0; i < r->opts->nr_modules && !ret; i++) {
-		char *dir = km_strfmt("%s/t/%zu", r->root, i);
-		char *dst = module_dest(i, r->opts->modules[i]);
+		char *dir = r->opts->script ? km_strfmt("%s/t", r->root) :
+			    km_strfmt("%s/t/%zu", r->root, i);
+		char *dst = module_dest(r, i, r->opts->modules[i]);
 
 		ret = dir && dst ? km_mkdir_p(dir, 0755) : -ENOMEM;
 		if (!ret)
@@ -853,7 +868,7 @@ static int write_init_calls(struct vm_run *r, struct km_buf *b)
 	int ret = 0;
 
 	for (i = 0; i < r->opts->nr_modules && !ret; i++) {
-		char *dst = module_dest(i, r->opts->modules[i]);
+		char *dst = module_dest(r, i, r->opts->modules[i]);
 
 		if (!dst)
 			return -ENOMEM;
@@ -871,6 +886,14 @@ static int write_init_calls(struct vm_run *r, struct km_buf *b)
 	return ret;
 }
 
+/* The scenario runs in /t with the files, KREL and kmend's PATH set. */
+static int write_init_script_call(struct vm_run *r, struct km_buf *b)
+{
+	return km_buf_addf(b, "mark begin 0 0\n"
+			   "( mkdir -p /t && cd /t && KREL='%s' /script </dev/null )\n"
+			   "mark script 0 $?\n", r->opts->krel);
+}
+
 static int write_init(struct vm_run *r)
 {
 	struct km_buf b = KM_BUF_INIT;
@@ -880,7 +903,9 @@ static int write_init(struct vm_run *r)
 	ret = path ? km_buf_adds(&b, init_head) : -ENOMEM;
 	if (!ret)
 		ret = write_init_settings(r, &b);
-	if (!ret)
+	if (!ret && r->opts->script)
+		ret = write_init_script_call(r, &b);
+	else if (!ret)
 		ret = write_init_calls(r, &b);
 	if (!ret)
 		ret = km_buf_adds(&b, init_tail);
@@ -928,6 +953,8 @@ static int build_initramfs(struct vm_run *r)
 		ret = add_file(r, o->kmend_static, "bin/kmend", 0755);
 	if (!ret && o->check)
 		ret = add_file(r, o->check, "check", 0755);
+	if (!ret && o->script)
+		ret = add_file(r, o->script, "script", 0755);
 	if (!ret)
 		ret = add_modules(r);
 	if (!ret)
@@ -1020,6 +1047,15 @@ static void handle_marker(struct vm_run *r, const char *word, long i, int rc)
 		r->in_dmesg = r->saw_dmesg = true;
 	} else if (!strcmp(word, "done")) {
 		r->report->finished = true;
+	} else if (!strcmp(word, "begin") && r->opts->script) {
+		r->saw_begin = true;
+		progress(r, "running %s", r->opts->script);
+	} else if (!strcmp(word, "script")) {
+		r->report->script_rc = rc;
+		free(r->report->script_output);
+		r->report->script_output = km_buf_detach(&r->step_out);
+		progress(r, "%s: %s (exit %d)", r->opts->script,
+			 rc ? "failed" : "passed", rc);
 	} else if (s >= 0 && m) {
 		if (s == KM_VM_BEGIN)
 			r->saw_begin = true;
@@ -1239,6 +1275,8 @@ static bool is_expected_notice(const char *line)
 		"completing unpatching transition",
 		"': patching complete",		/* how 6.1 says "completing" */
 		"': unpatching complete",
+		"reversing transition from",	/* a deadline, reverted */
+		"signaling remaining tasks",	/* the kernel's own nudge */
 		/* a patched module loads or unloads while the patch is on */
 		"' to loading module '",
 		"' on unloading module '",
@@ -1300,6 +1338,8 @@ static int init_report(struct km_ctx *ctx, const struct km_vm_opts *o,
 	int s;
 
 	memset(rep, 0, sizeof(*rep));
+	rep->script_rc = -1;
+	rep->scripted = o->script != NULL;
 	rep->modules = calloc(o->nr_modules, sizeof(*rep->modules));
 	if (!rep->modules)
 		return -ENOMEM;
@@ -1313,6 +1353,12 @@ static int init_report(struct km_ctx *ctx, const struct km_vm_opts *o,
 		m->path = strdup(o->modules[i]);
 		if (!m->path)
 			return -ENOMEM;
+		if (o->script) {
+			m->name = strdup(basename_of(o->modules[i]));
+			if (!m->name)
+				return -ENOMEM;
+			continue;
+		}
 		if (km_modinfo_read(ctx, o->modules[i], &mi))
 			return -ENOEXEC;
 		m->name = km_modinfo_module_name(&mi);
@@ -1337,8 +1383,12 @@ static int finish_report(struct vm_run *r)
 	struct km_vm_report *rep = r->report;
 	size_t i;
 
-	for (i = 0; i < rep->nr_modules; i++)
+	for (i = 0; i < rep->nr_modules && !r->opts->script; i++)
 		judge_module(r->opts, rep, &rep->modules[i]);
+	for (i = 0; i < rep->nr_modules && r->opts->script; i++) {
+		rep->modules[i].passed = true;
+		rep->modules[i].verdict = strdup("given to the script");
+	}
 	rep->console = km_buf_detach(&r->console);
 	if (r->saw_dmesg) {
 		rep->kernel_log = km_buf_detach(&r->klog);
@@ -1410,6 +1460,8 @@ bool km_vm_report_passed(const struct km_vm_report *rep)
 
 	if (!rep->finished || rep->timed_out || rep->problems)
 		return false;
+	if (rep->scripted && rep->script_rc != 0)
+		return false;
 	for (i = 0; i < rep->nr_modules; i++)
 		if (!rep->modules[i].passed)
 			return false;
@@ -1431,6 +1483,7 @@ void km_vm_report_release(struct km_vm_report *rep)
 		free(m->verdict);
 	}
 	free(rep->modules);
+	free(rep->script_output);
 	free(rep->console);
 	free(rep->kernel_log);
 	free(rep->problems);

@@ -32,6 +32,9 @@ struct km_vm_opts {
 	const char *busybox;		/* NULL: KM_VM_BUSYBOX */
 	const char *qemu;		/* NULL: KM_VM_QEMU from PATH */
 	const char *check;		/* NULL: only load and unload */
+	/* instead of the steps per module: run this script in the VM, with
+	 * the files of modules (any files) in its working directory */
+	const char *script;
 	const char *const *modules;	/* .ko files to test, in order */
 	size_t nr_modules;
 	/* modules of the kernel's own tree (names, as modprobe takes them)
@@ -73,6 +76,9 @@ struct km_vm_report {
 	char *console;		/* everything on the serial console */
 	char *kernel_log;	/* dmesg since the tests began */
 	char *problems;		/* offending kernel log lines, or NULL */
+	bool scripted;		/* opts->script ran instead of the steps */
+	int script_rc;		/* opts->script's exit status, -1: not reached */
+	char *script_output;	/* what it printed */
 	bool finished;		/* the init script reached its end */
 	bool timed_out;
 	double seconds;		/* the VM's run, wall clock */

@@ -5,7 +5,7 @@
 # shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-COMMANDS="build fetch diff test load unload list info verify"
+COMMANDS="build fetch diff test load unload list info verify status blocking install uninstall package"
 
 test_expect_success 'kmend -h lists exactly the documented commands' '
 	"$KMEND" -h >help &&
