@@ -138,7 +138,9 @@ int cmd_load(struct km_cli *cli, int argc, char **argv)
 		km_warn(&cli->ctx, "--force: a transition that does not finish "
 			"by its deadline is forced, not reverted; a task still "
 			"running replaced code may then crash the kernel");
-	ret = km_preload_checks(&cli->ctx, argv[optind]);
+	ret = km_lp_require_root(&l, argv[optind]);
+	if (!ret)
+		ret = km_preload_checks(&cli->ctx, argv[optind]);
 	if (!ret)
 		ret = km_lp_load(&l, argv[optind], &name);
 	if (ret < 0)

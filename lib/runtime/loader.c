@@ -181,6 +181,15 @@ static int check_root(const struct km_loader *l, const char *what)
 	return -EPERM;
 }
 
+int km_lp_require_root(const struct km_loader *l, const char *path)
+{
+	char *what = km_strfmt("cannot load '%s'", path);
+	int ret = what ? check_root(l, what) : -ENOMEM;
+
+	free(what);
+	return ret;
+}
+
 /*
  * The livepatch core drops its reference to the module from a work item
  * after the transition, so the module may be busy for a moment.

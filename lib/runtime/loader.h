@@ -114,4 +114,7 @@ void km_func_ref_json(struct km_json *j, const char *key,
 void km_lp_patch_json(struct km_json *j, const char *key,
 		      const struct km_lp_patch *p);
 
+/* "cannot load 'PATH': must be root" unless it is: 0 or -EPERM. */
+int km_lp_require_root(const struct km_loader *l, const char *path);
+
 #endif
