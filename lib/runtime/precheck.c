@@ -279,6 +279,20 @@ int km_check_identity(struct km_ctx *ctx, const struct km_runtime_paths *rp,
 
 /* ---- conflicts --------------------------------------------------------- */
 
+/* Whether the loaded live patch named patch replaces f. */
+static bool patch_replaces(const struct km_runtime_paths *rp,
+			   const char *patch, const struct km_func_ref *f)
+{
+	/* sysfs names a unique function "name,1" (sympos 0 is 1) */
+	char *p = km_strfmt("%s/sys/kernel/livepatch/%s/%s/%s,%lu",
+			    rp->root ? rp->root : "", patch, f->object,
+			    f->name, f->sympos ? f->sympos : 1);
+	bool yes = p && km_is_dir(p);
+
+	free(p);
+	return yes;
+}
+
 /* The live patch other than self that replaces f, or NULL (malloc'd). */
 static char *patch_replacing(const struct km_runtime_paths *rp,
 			     const struct km_func_ref *f, const char *self)
@@ -289,16 +303,10 @@ static char *patch_replacing(const struct km_runtime_paths *rp,
 	char *found = NULL;
 
 	while (d && !found && (de = readdir(d))) {
-		char *p;
-
 		if (de->d_name[0] == '.' || (self && !strcmp(de->d_name, self)))
 			continue;
-		/* sysfs names a unique function "name,1" (sympos 0 is 1) */
-		p = km_strfmt("%s/%s/%s/%s,%lu", dir, de->d_name, f->object,
-			      f->name, f->sympos ? f->sympos : 1);
-		if (p && km_is_dir(p))
+		if (patch_replaces(rp, de->d_name, f))
 			found = strdup(de->d_name);
-		free(p);
 	}
 	if (d)
 		closedir(d);
@@ -379,13 +387,18 @@ static int check_func_conflicts(const struct km_runtime_paths *rp,
 	const char *line = ftrace ? line_of(ftrace, f->name) : NULL;
 	bool ipmodify = line && has_ipmodify(line);
 	bool kprobe = has_kprobe(kprobes, f->name);
+	/*
+	 * Live patches hook a function through one ftrace ops flagged
+	 * IPMODIFY: when this very patch is loaded, the flag is its own.
+	 */
+	bool mine = self && patch_replaces(rp, self, f);
 	int ret;
 
 	if (!label) {
 		free(other);
 		return -ENOMEM;
 	}
-	if (ipmodify && !other)
+	if (ipmodify && !other && !mine)
 		ret = km_checks_add(c, label, KM_CHECK_FAIL, -KM_EUNPATCHABLE,
 				    "'%s' is hooked by %s that modifies the "
 				    "instruction pointer (IPMODIFY in "
@@ -398,6 +411,10 @@ static int check_func_conflicts(const struct km_runtime_paths *rp,
 				    "already replaced by live patch '%s': this "
 				    "patch stacks on it, and its code runs "
 				    "instead of '%s''s", f->name, other, other);
+	else if (mine)
+		ret = km_checks_add(c, label, KM_CHECK_NOTE, 0, "'%s' is "
+				    "already replaced by this patch, '%s', which "
+				    "is loaded", f->name, self);
 	else if (kprobe)
 		ret = km_checks_add(c, label, KM_CHECK_NOTE, 0, "a kprobe is "
 				    "on '%s': it stays on the old code, which no "

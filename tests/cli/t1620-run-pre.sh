@@ -93,6 +93,15 @@ test_expect_success 'kmend verify: a function another live patch replaces is sho
 	test_grep "^note  *conflicts vmlinux:proc_tgid_stat .*already replaced by live patch .older." out
 '
 
+test_expect_success 'kmend verify: the patch itself loaded is not an IPMODIFY conflict' '
+	make_root &&
+	self=$(modinfo -F name fix.ko) &&
+	mkdir -p "root/sys/kernel/livepatch/$self/vmlinux/proc_tgid_stat,1" &&
+	echo "proc_tgid_stat (1) R I   	tramp: ftrace_regs_caller" >root/sys/kernel/tracing/enabled_functions &&
+	verify fix.ko >out &&
+	test_grep "^note  *conflicts vmlinux:proc_tgid_stat .*already replaced by this patch, .$self., which is loaded" out
+'
+
 test_expect_success 'kmend verify and load: an IPMODIFY hook (kprobe with a post handler) is refused (exit 2)' '
 	make_root &&
 	echo "proc_tgid_stat (1) R I   	tramp: kprobe_ftrace_handler" >root/sys/kernel/tracing/enabled_functions &&

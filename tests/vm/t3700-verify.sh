@@ -103,7 +103,7 @@ for what in \
 do
 	test_expect_success "in the VM: $what" '
 		grep -F -- " - $what" out >line &&
-		test_grep "^ok " line
+		test_grep "^  ok " line
 	'
 done
 

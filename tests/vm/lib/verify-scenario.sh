@@ -16,7 +16,9 @@ nothing_loaded() {
 json_ok() { grep -q '"ok":true' "$1" && ! grep -q '"status":"fail"' "$1"; }
 # verify FILE: runs kmend verify, keeps out/err/rc, shows them
 verify() {
+	t0=$(cut -d" " -f1 /proc/uptime)
 	kmend verify "$@" >out 2>err; rc=$?
+	echo "# kmend verify took $(awk -v t0="$t0" "{ print \$1 - t0 }" /proc/uptime) s"
 	echo "# kmend verify $* (exit $rc)"
 	show out err
 }
@@ -32,6 +34,7 @@ check "/proc/kcore is readable" [ -r /proc/kcore ]
 check "/proc/kallsyms shows addresses" \
 	grep -q "^ffffffff[0-9a-f]* [Tt] cmdline_proc_show$" /proc/kallsyms
 
+echo "# uptime $(cut -d" " -f1 /proc/uptime) s"
 # ---- 1. a module built for this kernel: every check passes ----
 verify kmend_cmd_a.ko
 check "own kernel: exit 0" [ "$rc" -eq 0 ]
@@ -48,6 +51,7 @@ kmend verify --json kmend_cmd_a.ko >json; rc=$?
 show json; echo
 check "own kernel: --json says ok, exit 0" sh -c "[ $rc -eq 0 ] && grep -q '\"ok\":true' json && ! grep -q '\"status\":\"skipped\"' json"
 
+echo "# uptime $(cut -d" " -f1 /proc/uptime) s"
 # ---- 2. modules built for another kernel: refused, nothing loaded ----
 for other in other_release other_build; do
 	case $other in
@@ -70,6 +74,7 @@ for other in other_release other_build; do
 	check "$other: nothing loaded" nothing_loaded
 done
 
+echo "# uptime $(cut -d" " -f1 /proc/uptime) s"
 # ---- 3. patch B on a function patch A already replaces ----
 kmend -q load kmend_cmd_a.ko >/dev/null 2>err || show err
 check "patch A is live" grep -q "kmend.a=1" /proc/cmdline
@@ -93,6 +98,7 @@ check "stacked: B runs" grep -q "kmend.b=1" /proc/cmdline
 kmend -q unload kmend_cmd_b && kmend -q unload kmend_cmd_a
 check "stacked: both unloaded" nothing_loaded
 
+echo "# uptime $(cut -d" " -f1 /proc/uptime) s"
 # ---- 4. kprobes on the function ----
 # A kprobe of kprobe_events has no post handler: a note, loading allowed.
 echo "p:kmend_probe cmdline_proc_show" >/sys/kernel/tracing/kprobe_events &&
