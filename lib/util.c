@@ -501,3 +501,12 @@ bool km_has_word(const char *text, const char *word)
 	}
 	return false;
 }
+
+void km_free_list(char **list)
+{
+	size_t i;
+
+	for (i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}

@@ -28,6 +28,9 @@ struct km_tree {
 	char *src;		/* CACHE/tree: the prepared source */
 	char *obj;		/* CACHE/tree/obj: its Kbuild output tree */
 	int lock_fd;		/* shared lock on CACHE/lock while in use */
+	char *id;		/* 16 hex digits naming what the tree was
+				 * prepared from (its stamp): keys what is
+				 * cached beside it (objcache.h, deps.h) */
 };
 
 /*
@@ -77,6 +80,15 @@ void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch);
  */
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects);
+/*
+ * Preprocesses the objects' sources (x.o -> OBJ/x.i, Kbuild's own rule, with
+ * the object's real flags), all in one make.  The same checks as
+ * km_scratch_compile(); a source the preprocessor rejects is logged.
+ */
+int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
+			  const char *const *objects);
+/* OBJ/dir/.x.o.cmd: how Kbuild compiled the object. */
+char *km_scratch_cmd_path(const struct km_scratch *scratch, const char *object);
 /* Path of a compiled object inside the view, for copying it out. */
 char *km_scratch_object_path(const struct km_scratch *scratch,
 			     const char *object);
