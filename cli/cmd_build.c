@@ -7,7 +7,8 @@
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
-	"                   [-n NAME] [-o OUT.ko] [--keep] FIX.patch...\n"
+	"                   [-n NAME] [-o OUT.ko] [--keep] [--max-units N]\n"
+	"                   FIX.patch...\n"
 	"\n"
 	"Builds a livepatch module from unified diffs against the target\n"
 	"kernel's source, compiling only the files they touch.\n"
@@ -31,6 +32,7 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "keep", no_argument, NULL, 'K' },
+		{ "max-units", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -59,6 +61,11 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 			break;
 		case 'K':
 			o.keep = true;
+			break;
+		case 'M':
+			if (!cli_parse_count(cli, "--max-units", optarg,
+					     &o.max_units))
+				return KM_EXIT_USAGE;
 			break;
 		case 'h':
 			printf("usage: %s\n", build_usage);

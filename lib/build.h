@@ -16,7 +16,18 @@ struct km_build_opts {
 	const char *const *patches;
 	size_t nr_patches;
 	bool keep;		/* keep the scratch and work directories */
+	size_t max_units;	/* --max-units; 0: KM_BUILD_MAX_UNITS */
 };
+
+/*
+ * A changed header brings in every unit that includes it; each is
+ * preprocessed twice to find those whose code changes.  Past this many,
+ * kmend refuses rather than run for hours (include/linux/sched.h is in
+ * nearly all of them); --max-units raises it.
+ */
+#define KM_BUILD_MAX_UNITS 600
+/* Preprocessing one unit, in CPU seconds, for the estimate shown. */
+#define KM_BUILD_CPP_SECONDS 0.5
 
 /*
  * 0: the module is written; KM_BUILD_NOCHANGE: the patches change nothing

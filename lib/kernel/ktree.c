@@ -986,6 +986,39 @@ fail:
 	return ret;
 }
 
+static int restore_path(const struct km_scratch *scratch, const char *path)
+{
+	char *view = km_strfmt("%s/%s", scratch->src, path);
+	char *orig = km_strfmt("%s/%s", scratch->tree->src, path);
+	int ret;
+
+	if (!view || !orig)
+		ret = -ENOMEM;
+	else if (km_is_file(orig))
+		ret = copy_file_as_is(orig, view);
+	else
+		ret = unlink(view) && errno != ENOENT ? -errno : 0;
+	free(view);
+	free(orig);
+	return ret;
+}
+
+int km_scratch_restore(struct km_ctx *ctx, const struct km_scratch *scratch,
+		       const char *const *touched_paths)
+{
+	int ret;
+
+	for (; touched_paths && *touched_paths; touched_paths++) {
+		ret = restore_path(scratch, *touched_paths);
+		if (ret) {
+			km_err(ctx, "cannot restore '%s' in '%s': %s",
+			       *touched_paths, scratch->src, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch)
 {
 	if (scratch->dir) {
@@ -1351,15 +1384,36 @@ static bool is_compiled_once(struct km_ctx *ctx, const char *out,
 	return once;
 }
 
-/* "fs/proc/cmdline.o" -> "fs/proc/cmdline.i": Kbuild's preprocessor rule. */
-static char **preprocessed_targets(const char *const *objects, size_t n)
+/* "x.o" -> "x.i" (or "x.s" for x.S): Kbuild's preprocessor rules. */
+static char *preprocessed_target(const struct km_scratch *scratch,
+				 const char *object)
+{
+	char *source = source_of_object(scratch, object);
+	bool is_asm = source && km_ends_with(source, ".S");
+
+	free(source);
+	return km_strfmt("%.*s%s", (int)strlen(object) - 1, object,
+			 is_asm ? "s" : "i");
+}
+
+char *km_scratch_preprocessed_path(const struct km_scratch *scratch,
+				   const char *object)
+{
+	char *target = preprocessed_target(scratch, object);
+	char *path = target ? km_scratch_object_path(scratch, target) : NULL;
+
+	free(target);
+	return path;
+}
+
+static char **preprocessed_targets(const struct km_scratch *scratch,
+				   const char *const *objects, size_t n)
 {
 	char **targets = calloc(n + 1, sizeof(*targets));
 	size_t i;
 
 	for (i = 0; targets && i < n; i++) {
-		targets[i] = km_strfmt("%.*si", (int)strlen(objects[i]) - 1,
-				       objects[i]);
+		targets[i] = preprocessed_target(scratch, objects[i]);
 		if (!targets[i]) {
 			km_free_list(targets);
 			return NULL;
@@ -1437,7 +1491,7 @@ int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
 	ret = check_objects(ctx, scratch, objects);
 	if (ret)
 		return ret;
-	targets = preprocessed_targets(objects, n);
+	targets = preprocessed_targets(scratch, objects, n);
 	if (!targets)
 		return -ENOMEM;
 	ret = remove_old_preprocessed(scratch, targets);

@@ -66,6 +66,12 @@ struct km_scratch {
 int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 		      const char *const *touched_paths,
 		      struct km_scratch *scratch);
+/*
+ * Puts the tree's own copies of the touched paths back into the view
+ * (undoing a patch), with their times; a path the tree lacks is removed.
+ */
+int km_scratch_restore(struct km_ctx *ctx, const struct km_scratch *scratch,
+		       const char *const *touched_paths);
 /* Removes the view (unless scratch->keep, then logs where it is). */
 void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch);
 
@@ -87,6 +93,10 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
  */
 int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
 			  const char *const *objects);
+/* Where km_scratch_preprocess() left the object's source: OBJ/x.i (.s for
+ * an assembly source). */
+char *km_scratch_preprocessed_path(const struct km_scratch *scratch,
+				   const char *object);
 /* OBJ/dir/.x.o.cmd: how Kbuild compiled the object. */
 char *km_scratch_cmd_path(const struct km_scratch *scratch, const char *object);
 /* Path of a compiled object inside the view, for copying it out. */
