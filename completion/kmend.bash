@@ -41,7 +41,7 @@ _kmend()
 	-o|--output|--vmlinux|-c|--check)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-n|--name|-t|--timeout)
+	-n|--name|-t|--timeout|--max-units)
 		return ;;
 	-m|--with-module)
 		COMPREPLY=($(compgen -W "$(sed -n 's|^[^:]*/\([^/:]*\)\.ko[^:]*:.*|\1|p' \
@@ -50,7 +50,7 @@ _kmend()
 	esac
 	case $cmd in
 	build)
-		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --max-units --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -d -- "$cur") \
 			$(compgen -f -X '!*.patch' -- "$cur") $(compgen -f -X '!*.diff' -- "$cur")) ;;
 	diff)
