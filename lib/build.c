@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ struct unit {
 	bool changed;
 	bool candidate;		/* only a changed header brings it in: it is
 				 * compiled when its preprocessed code changes */
+	bool kept_i;		/* WORK/pristine-N.i holds its pristine code */
+	char digest[KM_OBJCACHE_DIGEST_MAX];	/* of its pristine code */
 };
 
 /* A header the patches change. */
@@ -536,13 +539,15 @@ static int place_headers(struct build *b)
 	return 0;
 }
 
-static const char **candidate_objects(const struct build *b)
+/* The candidates' objects; only those without a digest when undigested. */
+static const char **candidate_objects(const struct build *b, bool undigested)
 {
 	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
 	size_t i, n = 0;
 
 	for (i = 0; objs && i < b->nr_units; i++)
-		if (b->units[i].candidate)
+		if (b->units[i].candidate &&
+		    !(undigested && b->units[i].digest[0]))
 			objs[n++] = b->units[i].object;
 	return objs;
 }
@@ -552,21 +557,84 @@ static char *kept_preprocessed(const struct build *b, size_t index)
 	return km_strfmt("%s/pristine-%zu.i", b->work, index);
 }
 
-/* Moves each candidate's pristine preprocessor output to WORK. */
-static int keep_preprocessed(struct build *b)
+static int read_code(const char *path, struct km_buf *code);
+
+/*
+ * Two independent 64-bit hashes of the code: a digest stands for the
+ * code itself between builds, so a collision must be out of reach.
+ */
+static void digest_of(const struct km_buf *code, char *digest)
+{
+	uint64_t fnv = 0xcbf29ce484222325ULL, mix = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < code->len; i++) {
+		unsigned char c = (unsigned char)code->buf[i];
+
+		fnv = (fnv ^ c) * 0x100000001b3ULL;
+		mix = (mix + c) * 0xff51afd7ed558ccdULL;
+		mix ^= mix >> 29;
+	}
+	/* "1:": how read_code() reads, should it ever change */
+	snprintf(digest, KM_OBJCACHE_DIGEST_MAX, "1:%016llx%016llx %zu",
+		 (unsigned long long)fnv, (unsigned long long)mix, code->len);
+}
+
+/* The digest of the code the preprocessor just wrote for u, in the view. */
+static int digest_preprocessed(struct build *b, const struct unit *u,
+			       char *digest)
+{
+	struct km_buf code = KM_BUF_INIT;
+	char *path = km_scratch_preprocessed_path(&b->scratch, u->object);
+	int ret = path ? read_code(path, &code) : -ENOMEM;
+
+	if (!ret)
+		digest_of(&code, digest);
+	km_buf_release(&code);
+	free(path);
+	return ret;
+}
+
+/* Digests of the candidates' pristine code that earlier builds kept. */
+static size_t load_digests(struct build *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (b->units[i].candidate &&
+		    !km_objcache_get_digest(&b->scratch, b->units[i].object,
+					    b->units[i].digest))
+			n++;
+	return n;
+}
+
+/*
+ * The digests of the candidates just preprocessed pristine, kept in the
+ * cache; their output goes to WORK (it names the headers: see
+ * name_headers()).
+ */
+static int digest_pristine(struct build *b)
 {
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; !ret && i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
 		char *from, *to;
 
-		if (!b->units[i].candidate)
+		if (!u->candidate || u->digest[0])
 			continue;
-		from = km_scratch_preprocessed_path(&b->scratch,
-						    b->units[i].object);
+		ret = digest_preprocessed(b, u, u->digest);
+		if (!ret && km_objcache_put_digest(&b->scratch, u->object,
+						   u->digest))
+			km_debug(b->ctx, "cannot keep the digest of %s",
+				 u->object);
+		from = km_scratch_preprocessed_path(&b->scratch, u->object);
 		to = kept_preprocessed(b, i);
-		ret = from && to ? (rename(from, to) ? -errno : 0) : -ENOMEM;
+		if (!ret)
+			ret = from && to ? (rename(from, to) ? -errno : 0)
+					 : -ENOMEM;
+		u->kept_i = !ret;
 		free(from);
 		free(to);
 	}
@@ -608,7 +676,7 @@ static int name_headers(struct build *b)
 			struct km_buf text = KM_BUF_INIT;
 			char *path;
 
-			if (!b->units[j].candidate ||
+			if (!b->units[j].kept_i ||
 			    !has_name(b->units[j].reads,
 				      count_names(b->units[j].reads), h->path))
 				continue;
@@ -619,6 +687,9 @@ static int name_headers(struct build *b)
 			km_buf_release(&text);
 			free(path);
 		}
+		/* no fresh pristine output: Kbuild's srctree in a view */
+		if (!ret && !h->name && !(h->name = km_strfmt("../%s", h->path)))
+			ret = -ENOMEM;
 	}
 	return ret;
 }
@@ -650,7 +721,26 @@ static int add_headers_directives(struct build *b)
 	return ret;
 }
 
-/* The preprocessor's output without its line markers ("# 12 "x.h" 2"). */
+static bool is_line_marker(const char *line)
+{
+	return line[0] == '#' && line[1] == ' ' && line[2] >= '0' &&
+	       line[2] <= '9';
+}
+
+static bool is_blank_line(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\n')
+			return false;
+	return true;
+}
+
+/*
+ * The preprocessor's output without its line markers ("# 12 "x.h" 2") and
+ * blank lines (what directives and comments leave): the code alone.
+ */
 static int read_code(const char *path, struct km_buf *code)
 {
 	struct km_buf text = KM_BUF_INIT;
@@ -661,8 +751,7 @@ static int read_code(const char *path, struct km_buf *code)
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line + 1) : strlen(line);
 
-		if (!(line[0] == '#' && line[1] == ' ' &&
-		      line[2] >= '0' && line[2] <= '9'))
+		if (!is_line_marker(line) && !is_blank_line(line, len))
 			ret = km_buf_add(code, line, len);
 		line += len;
 	}
@@ -673,22 +762,10 @@ static int read_code(const char *path, struct km_buf *code)
 /* Whether the unit's code, as the preprocessor gives it, changed. */
 static int code_changed(struct build *b, size_t index)
 {
-	struct km_buf before = KM_BUF_INIT, after = KM_BUF_INIT;
-	char *kept = kept_preprocessed(b, index);
-	char *now = km_scratch_preprocessed_path(&b->scratch,
-						 b->units[index].object);
-	int ret = kept && now ? read_code(kept, &before) : -ENOMEM;
+	char now[KM_OBJCACHE_DIGEST_MAX];
+	int ret = digest_preprocessed(b, &b->units[index], now);
 
-	if (!ret)
-		ret = read_code(now, &after);
-	if (!ret)
-		ret = before.len != after.len ||
-		      (before.len && memcmp(before.buf, after.buf, before.len));
-	km_buf_release(&before);
-	km_buf_release(&after);
-	free(kept);
-	free(now);
-	return ret;
+	return ret ? ret : strcmp(now, b->units[index].digest) != 0;
 }
 
 static void count_change(struct build *b, const struct unit *u)
@@ -800,34 +877,37 @@ static void report_headers(const struct build *b)
  */
 static int prune_candidates(struct build *b)
 {
-	const char **objs = candidate_objects(b);
+	const char **fresh = NULL, **all = NULL;
 	double t0 = km_now();
-	size_t n = count_candidates(b);
+	size_t n = count_candidates(b), cached;
 	int ret;
 
-	if (!objs)
-		return -ENOMEM;
-	if (!n) {
-		free(objs);
+	if (!n)
 		return 0;
-	}
+	cached = load_digests(b);
 	km_info(b->ctx, "  preprocessing the %zu unit%s that include the "
-		"header%s, before and after the fix ...", n, n == 1 ? "" : "s",
-		b->nr_headers == 1 ? "" : "s");
-	ret = km_scratch_preprocess(b->ctx, &b->scratch, objs);
+		"header%s, before (%zu known from the cache) and after the "
+		"fix ...", n, n == 1 ? "" : "s", b->nr_headers == 1 ? "" : "s",
+		cached);
+	fresh = candidate_objects(b, true);
+	all = candidate_objects(b, false);
+	ret = fresh && all ? 0 : -ENOMEM;
+	if (!ret && fresh[0])
+		ret = km_scratch_preprocess(b->ctx, &b->scratch, fresh);
 	if (!ret)
-		ret = keep_preprocessed(b);
+		ret = digest_pristine(b);
 	if (!ret)
 		ret = name_headers(b);
 	if (!ret)
 		ret = apply_for_pruning(b);
 	if (!ret)
-		ret = km_scratch_preprocess(b->ctx, &b->scratch, objs);
+		ret = km_scratch_preprocess(b->ctx, &b->scratch, all);
 	if (!ret)
 		ret = drop_unchanged(b);
 	if (!ret)
 		ret = restore_pristine(b);
-	free(objs);
+	free(fresh);
+	free(all);
 	if (ret)
 		return ret;
 	report_headers(b);

@@ -94,3 +94,31 @@ int km_objcache_store(const struct km_scratch *scratch, const char *object)
 	free(view_cmd);
 	return ret;
 }
+
+int km_objcache_get_digest(const struct km_scratch *scratch,
+			   const char *object, char *digest)
+{
+	char *path = entry_path(scratch, object, ".digest");
+	struct km_buf text = KM_BUF_INIT;
+	int ret = path ? km_read_file(path, &text) : -ENOMEM;
+
+	if (!ret && (!text.buf || !text.len || text.len >= KM_OBJCACHE_DIGEST_MAX))
+		ret = -ENOENT;
+	if (!ret)
+		memcpy(digest, text.buf, text.len + 1);
+	km_buf_release(&text);
+	free(path);
+	return ret;
+}
+
+int km_objcache_put_digest(const struct km_scratch *scratch,
+			   const char *object, const char *digest)
+{
+	char *path = entry_path(scratch, object, ".digest");
+	int ret = path ? make_parent(path) : -ENOMEM;
+
+	if (!ret)
+		ret = km_write_file_atomic(path, digest, strlen(digest));
+	free(path);
+	return ret;
+}

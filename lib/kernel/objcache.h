@@ -26,4 +26,15 @@ int km_objcache_restore(const struct km_scratch *scratch, const char *object);
 /* Keeps the view's freshly compiled pristine object and its .cmd. */
 int km_objcache_store(const struct km_scratch *scratch, const char *object);
 
+/*
+ * A digest of the object's pristine preprocessed code (a line of text,
+ * KM_OBJCACHE_DIGEST_MAX bytes at most), so that a later build need not
+ * preprocess the pristine source again: 0, -ENOENT when none is kept.
+ */
+#define KM_OBJCACHE_DIGEST_MAX 64
+int km_objcache_get_digest(const struct km_scratch *scratch,
+			   const char *object, char *digest);
+int km_objcache_put_digest(const struct km_scratch *scratch,
+			   const char *object, const char *digest);
+
 #endif
