@@ -24,7 +24,7 @@ static void print_functions(const struct km_diff *d)
 	for (i = 0; i < d->nr_funcs; i++) {
 		const struct km_diff_func *f = &d->funcs[i];
 
-		printf("%-8s %s\n", km_status_name(f->status), f->sym->name);
+		printf("%-8s %s\n", km_func_role(f), f->sym->name);
 	}
 }
 

@@ -8,10 +8,12 @@
 
 #include "build.h"
 #include "deps.h"
+#include "filekind.h"
 #include "diff.h"
 #include "emit.h"
 #include "kbuild.h"
 #include "kmod.h"
+#include "kmodule.h"
 #include "ksym.h"
 #include "ktree.h"
 #include "linedir.h"
@@ -28,6 +30,9 @@ struct unit {
 	char *orig;		/* WORK/orig-N.o */
 	char *patched;		/* WORK/patched-N.o */
 	char *output;		/* WORK/patch-N.o, when it has changes */
+	struct km_module *module;	/* the loadable module it is part of;
+					 * NULL: vmlinux */
+	char *label;		/* "SOURCE (module M)", for the differ */
 	struct km_diff diff;
 	bool have_diff;
 	bool changed;
@@ -62,6 +67,8 @@ struct build {
 	size_t nr_units;
 	struct km_ksyms ksyms;
 	bool have_ksyms;
+	struct km_module **modules;	/* the loadable modules the units are in */
+	size_t nr_modules;
 	struct km_tree tree;
 	bool have_tree;
 	struct km_scratch scratch;
@@ -131,20 +138,46 @@ static int add_name(char ***list, const char *name)
 	return grown[n] ? 0 : -ENOMEM;
 }
 
-/* What the first version carries: changes to existing .c files. */
+/* Why a file of the patch cannot be carried live, or NULL when it can. */
+static const char *refusal_of(const struct km_patch_file *f)
+{
+	switch (km_file_kind(f->path)) {
+	case KM_FILE_ASM:
+		return "it is assembly: a live patch replaces C functions, "
+		       "compiled the way the kernel was; make the fix in C, or "
+		       "apply it with a reboot";
+	case KM_FILE_BUILD:
+		return "it changes how the kernel is configured or built, "
+		       "which a live patch cannot change";
+	case KM_FILE_OTHER:
+		return "only changes to .c files are supported";
+	default:
+		break;
+	}
+	if (km_is_patch_machinery(f->path))
+		return "it is part of the livepatch and ftrace machinery that "
+		       "applies live patches: apply the fix with a reboot";
+	if (f->flags & KM_PATCH_NEW)
+		return "it creates the file";
+	if (f->flags & KM_PATCH_DELETED)
+		return "it deletes the file";
+	if (f->flags & (KM_PATCH_RENAMED | KM_PATCH_COPIED))
+		return "it renames or copies the file";
+	return NULL;
+}
+
+/* What a live patch carries: changes to existing .c files of the kernel. */
 static int check_file(struct build *b, const struct km_patch *p,
 		      const struct km_patch_file *f)
 {
-	const char *why = NULL;
+	const char *why;
 
-	if (f->flags & KM_PATCH_NEW)
-		why = "it creates the file";
-	else if (f->flags & KM_PATCH_DELETED)
-		why = "it deletes the file";
-	else if (f->flags & (KM_PATCH_RENAMED | KM_PATCH_COPIED))
-		why = "it renames or copies the file";
-	else if ((f->flags & KM_PATCH_NOT_C) && !km_ends_with(f->path, ".h"))
-		why = "only changes to .c files and headers are supported";
+	if (km_file_kind(f->path) == KM_FILE_NOT_CODE) {
+		km_info(b->ctx, "  note: %s: not kernel code (documentation, "
+			"tools or selftests): left out", f->path);
+		return 0;
+	}
+	why = refusal_of(f);
 	if (!why)
 		return 0;
 	km_err(b->ctx, "cannot live patch '%s': %s: %s", p->path, f->path, why);
@@ -262,13 +295,14 @@ static int collect_sources(struct build *b)
 
 		for (j = 0; j < p->nr_files; j++) {
 			const struct km_patch_file *f = &p->files[j];
+			enum km_file_kind kind = km_file_kind(f->path);
 
 			ret = check_file(b, p, f);
 			if (ret || !is_changed_file(f))
 				;
-			else if (!(f->flags & KM_PATCH_NOT_C))
+			else if (kind == KM_FILE_C)
 				ret = add_source(b, f->path);
-			else if (km_ends_with(f->path, ".h"))
+			else if (kind == KM_FILE_HEADER)
 				ret = add_header(b, f->path);
 			if (ret)
 				return ret;
@@ -277,8 +311,9 @@ static int collect_sources(struct build *b)
 	if (b->refused)
 		return -KM_EUNPATCHABLE;
 	if (!b->nr_sources && !b->nr_headers) {
-		km_err(b->ctx, "the patches change no .c file and no header");
-		return -EINVAL;
+		km_info(b->ctx, "no functional change: the patches change no "
+			"kernel code");
+		return KM_BUILD_NOCHANGE;
 	}
 	return 0;
 }
@@ -314,19 +349,86 @@ static int copy_out_objects(struct build *b, bool patched)
 	return 0;
 }
 
-static int check_not_modules(struct build *b)
+static struct km_module *find_module(const struct build *b, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < b->nr_units; i++) {
-		if (!km_scratch_object_is_module(&b->scratch, b->units[i].object))
-			continue;
-		km_err(b->ctx, "cannot live patch %s: it is built as a loadable "
-		       "module in %s's configuration, and kmend patches vmlinux "
-		       "only for now", b->units[i].source, b->target.krel);
-		b->refused++;
+	for (i = 0; i < b->nr_modules; i++)
+		if (!strcmp(b->modules[i]->name, name))
+			return b->modules[i];
+	return NULL;
+}
+
+/* The module name, once per module: its .ko and symbols. */
+static int open_module(struct build *b, struct unit *u, const char *name)
+{
+	struct km_module *m;
+	void *grown;
+	int ret;
+
+	u->module = find_module(b, name);
+	if (u->module)
+		return 0;
+	grown = realloc(b->modules, (b->nr_modules + 1) * sizeof(*b->modules));
+	m = calloc(1, sizeof(*m));
+	if (grown)
+		b->modules = grown;
+	if (!grown || !m) {
+		free(m);
+		return -ENOMEM;
 	}
-	return b->refused ? -KM_EUNPATCHABLE : 0;
+	ret = km_module_open(b->ctx, b->target.modules, name, u->source, m);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	b->modules[b->nr_modules++] = m;
+	u->module = m;
+	return 0;
+}
+
+/*
+ * A unit Kbuild compiles for a loadable module (-DMODULE) is patched in
+ * that module: its klp_object, its symbols, its .ko in the module tree.
+ */
+static int place_in_modules(struct build *b)
+{
+	size_t i;
+	int ret = 0, refused = 0;
+
+	for (i = 0; !ret && i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
+		char *name;
+
+		if (!km_scratch_object_is_module(&b->scratch, u->object))
+			continue;
+		name = km_scratch_module_name(&b->scratch, u->object);
+		if (!name) {
+			km_err(b->ctx, "cannot live patch %s: Kbuild compiled it "
+			       "for a loadable module but did not say which "
+			       "(no KBUILD_MODNAME)", u->source);
+			refused++;
+		} else if (strchr(name, ':')) {
+			km_err(b->ctx, "cannot live patch %s: it is linked into "
+			       "several modules (%s), which kmend does not "
+			       "patch yet", u->source, name);
+			refused++;
+		} else {
+			ret = open_module(b, u, name);
+			if (ret == -KM_EUNPATCHABLE) {
+				refused++;
+				ret = 0;
+			} else if (!ret) {
+				km_info(b->ctx, "  %s is part of module %s (%s)",
+					u->source, u->module->name,
+					u->module->path);
+			}
+		}
+		free(name);
+	}
+	if (!ret && refused)
+		ret = -KM_EUNPATCHABLE;
+	return ret;
 }
 
 /* The objects Kbuild builds from each touched source (kbuild.h). */
@@ -369,6 +471,7 @@ static void release_unit(struct unit *u)
 		free(u->reads[i]);
 	free(u->reads);
 	free(u->source);
+	free(u->label);
 	free(u->object);
 	free(u->orig);
 	free(u->patched);
@@ -971,7 +1074,7 @@ static int compile_units(struct build *b, bool patched)
 		store_pristine(b, objs);
 	free(objs);
 	if (!ret && !patched)
-		ret = check_not_modules(b);
+		ret = place_in_modules(b);
 	if (!ret && !patched)
 		ret = check_reads(b);
 	if (!ret)
@@ -1060,8 +1163,18 @@ static int apply_patches(struct build *b)
 	return ret;
 }
 
-static int add_func(struct build *b, const struct km_diff_func *f,
-		    const char *file)
+/* The position of f in its module, whose code must be what kmend built. */
+static int module_sympos(struct build *b, const struct unit *u,
+			 const struct km_diff_func *f, unsigned long *pos)
+{
+	int ret = km_module_sympos(b->ctx, u->module, f->orig, pos);
+
+	return ret ? ret : km_module_check_code(b->ctx, u->module, f->orig,
+						*pos);
+}
+
+static int add_func(struct build *b, const struct unit *u,
+		    const struct km_diff_func *f, const char *file)
 {
 	struct km_kmod_func *kf;
 	void *n = realloc(b->funcs, (b->nr_funcs + 1) * sizeof(*b->funcs));
@@ -1072,12 +1185,17 @@ static int add_func(struct build *b, const struct km_diff_func *f,
 	b->funcs = n;
 	kf = &b->funcs[b->nr_funcs];
 	memset(kf, 0, sizeof(*kf));
-	ret = km_ksyms_sympos(b->ctx, &b->ksyms, file, f->orig, &kf->sympos);
+	ret = u->module ? module_sympos(b, u, f, &kf->sympos) :
+			  km_ksyms_sympos(b->ctx, &b->ksyms, file, f->orig,
+					  &kf->sympos);
 	if (ret)
 		return ret;
 	kf->old_name = strdup(f->orig->name);
 	kf->new_name = strdup(f->alias);
+	kf->object = u->module ? strdup(u->module->name) : NULL;
 	b->nr_funcs++;
+	if (u->module && !kf->object)
+		return -ENOMEM;
 	return kf->old_name && kf->new_name ? 0 : -ENOMEM;
 }
 
@@ -1087,7 +1205,7 @@ static void report_functions(struct build *b, const struct unit *u,
 	size_t i;
 
 	for (i = 0; i < d->nr_funcs; i++)
-		km_info(b->ctx, "    %-8s %s (%s)", km_status_name(d->funcs[i].status),
+		km_info(b->ctx, "    %-8s %s (%s)", km_func_role(&d->funcs[i]),
 			d->funcs[i].sym->name, u->source);
 }
 
@@ -1117,10 +1235,23 @@ static int diff_unit(struct build *b, size_t index)
 		return ret;
 	u->have_diff = true;
 	u->diff.name = u->source;
+	if (u->module) {
+		free(u->label);
+		u->label = km_strfmt("%s (module %s)", u->source,
+				     u->module->name);
+		if (!u->label)
+			return -ENOMEM;
+		u->diff.name = u->label;
+	}
 	/* __LINE__ of the other files of the object would not follow it */
 	if (reads_own_source(u) && b->lines)
 		u->diff.lines = &b->lines[source_index(b, u->reads[0])];
 	ret = km_diff_objects(&u->diff);
+	if (ret == -KM_EUNPATCHABLE && u->module)
+		km_info(b->ctx, "    note: module %s's __init and __exit code "
+			"runs only when it loads or unloads: to change that, "
+			"reload the module (modprobe -r %s; modprobe %s)",
+			u->module->name, u->module->name, u->module->name);
 	if (ret == KM_DIFF_NOCHANGE)
 		km_info(b->ctx, "    no functional change in %s", u->source);
 	if (ret)
@@ -1148,12 +1279,18 @@ static int emit_unit(struct build *b, size_t index)
 	struct unit *u = &b->units[index];
 	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object,
 				       &b->patch_globals };
+	struct km_module_resolver mr = { b->ctx, &b->ksyms, u->module,
+					 u->object, &b->patch_globals };
 	struct km_resolver res = { km_ksyms_resolve, &kr };
 	char prefix[64];
 	size_t i;
 	int ret;
 
 	kr.file = km_object_source_file(u->diff.orig);
+	if (u->module) {
+		res.resolve = km_module_resolve;
+		res.data = &mr;
+	}
 	u->output = km_strfmt("%s/patch-%zu.o", b->work, index);
 	snprintf(prefix, sizeof(prefix), KM_NEW_FUNC_PREFIX "%zu_", index);
 	ret = u->output ? km_emit_object(&u->diff, &res, prefix, u->output)
@@ -1161,8 +1298,8 @@ static int emit_unit(struct build *b, size_t index)
 	for (i = 0; !ret && i < u->diff.nr_funcs; i++) {
 		const struct km_diff_func *f = &u->diff.funcs[i];
 
-		if (f->replaces && !is_overridden(b, u, f))
-			ret = add_func(b, f, kr.file);
+		if (f->replaces && (u->module || !is_overridden(b, u, f)))
+			ret = add_func(b, u, f, kr.file);
 	}
 	return ret;
 }
@@ -1335,7 +1472,13 @@ static void cleanup(struct build *b)
 	}
 	free(b->headers);
 	km_deps_free(b->deps);
+	for (i = 0; i < b->nr_modules; i++) {
+		km_module_release(b->modules[i]);
+		free(b->modules[i]);
+	}
+	free(b->modules);
 	for (i = 0; i < b->nr_funcs; i++) {
+		free(b->funcs[i].object);
 		free(b->funcs[i].old_name);
 		free(b->funcs[i].new_name);
 	}

@@ -510,3 +510,26 @@ void km_free_list(char **list)
 		free(list[i]);
 	free(list);
 }
+
+bool km_path_names_module(const char *path, size_t len, const char *name)
+{
+	const char *base = path, *p;
+	size_t n;
+
+	for (p = path; p < path + len; p++)
+		if (*p == '/')
+			base = p + 1;
+	n = (size_t)(path + len - base);
+	p = memmem(base, n, ".ko", 3);
+	if (p)
+		n = (size_t)(p - base);
+	if (n != strlen(name))
+		return false;
+	for (p = base; n; n--, p++, name++) {
+		char a = *p == '-' ? '_' : *p, b = *name == '-' ? '_' : *name;
+
+		if (a != b)
+			return false;
+	}
+	return true;
+}

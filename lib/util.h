@@ -43,6 +43,11 @@ static inline long long km_add_sat(long long a, long long b)
 bool km_ends_with(const char *s, const char *suffix);
 /* Does text hold word, between blanks (or its ends)? */
 bool km_has_word(const char *text, const char *word);
+/*
+ * Does the module path ("kernel/fs/fat/vfat.ko", len bytes) name module
+ * `name` ("vfat")?  '-' and '_' are one, as for modprobe and the kernel.
+ */
+bool km_path_names_module(const char *path, size_t len, const char *name);
 
 double km_now(void);
 /* Frees a NULL-terminated list of strings and the list. */

@@ -23,11 +23,7 @@ struct arch_special {
 	enum {
 		ARCH_EXTERN_OK,		/* resolved at load, like code */
 		ARCH_EXTERN_DROP,	/* drop the entry (an optimization only) */
-		ARCH_EXTERN_REFUSE,	/* used before livepatch relocations apply */
 	} klp_policy;
-	/* entries whose target is a variable of this section are dropped */
-	const char *drop_target_section;
-	const char *drop_effect;	/* what that means, for the user */
 	/* an entry naming code elsewhere (an alternative's replacement):
 	 * the offset of that relocation, and of the u8 length of the code */
 	size_t repl_offset_at, repl_len_at;
@@ -67,6 +63,9 @@ int arch_pc_bias(const unsigned char *code, size_t size, size_t offset,
  */
 bool arch_is_record_section(const char *name);
 
+/* How many bytes a relocation of this type writes (8 when not known). */
+size_t arch_reloc_width(unsigned int type);
+
 /* A relocation of a direct call or jump (not an address taken). */
 bool arch_is_branch(unsigned int type);
 
@@ -77,6 +76,13 @@ bool arch_is_branch(unsigned int type);
  * before it.
  */
 bool arch_is_memory_access(const unsigned char *code, size_t size,
+			   size_t offset);
+/*
+ * Is the field at `offset` of code the 32-bit offset of a direct call or
+ * jump (call, jmp, jcc rel32)?  A use of a function that only transfers
+ * control to it, never one that takes its address.
+ */
+bool arch_is_direct_branch(const unsigned char *code, size_t size,
 			   size_t offset);
 
 #endif

@@ -28,15 +28,13 @@ static const struct arch_special specials[] = {
 	SPECIAL(".parainstructions", 16),
 	SPECIAL(".static_call_sites", 8, .klp_policy = ARCH_EXTERN_DROP),
 	/*
-	 * A pr_debug() site's static key is in its __dyndbg descriptor, a
-	 * variable the kernel does not export: without its entry the new
-	 * code's pr_debug() stays off, which changes no behaviour but debug
-	 * output.
+	 * struct jump_entry: code, target, key (flags in its low bits).  A key
+	 * the kernel does not export (a tracepoint's, a pr_debug() site's in
+	 * its __dyndbg descriptor) is a livepatch relocation: 6.1 writes those
+	 * of vmlinux while the module loads, before jump_label_add_module()
+	 * reads the entries (see klp_apply_section_relocs()).
 	 */
-	SPECIAL("__jump_table", 16, .klp_policy = ARCH_EXTERN_REFUSE,
-		.drop_target_section = "__dyndbg",
-		.drop_effect = "its pr_debug() stays off in the new code (dynamic "
-			       "debug keys are not exported)"),
+	SPECIAL("__jump_table", 16),
 };
 
 const struct arch_special *arch_special_section(const char *name)
@@ -49,9 +47,13 @@ const struct arch_special *arch_special_section(const char *name)
 	return NULL;
 }
 
-/* struct _ddebug: four pointers, then lineno:18 in the next word. */
+/*
+ * struct _ddebug: four pointers, then lineno:18 in the next word;
+ * struct bug_entry: two 32-bit offsets, then the u16 line, u16 flags.
+ */
 static const struct arch_line_field line_fields[] = {
 	{ "__dyndbg", 32, 0x3ffff },
+	{ "__bug_table", 8, 0xffff },
 };
 
 const struct arch_line_field *arch_line_field(const char *section)
@@ -90,9 +92,15 @@ bool arch_is_ignored_section(const char *name)
 	       !strcmp(name, ".orc_unwind");	/* follows .orc_unwind_ip */
 }
 
+/*
+ * Both forms of the ftrace entry: "call __fentry__" as gcc writes it with
+ * -mrecord-mcount, and the 5-byte nop objtool --mcount leaves in its place,
+ * with the relocation kept as R_X86_64_NONE (and a __mcount_loc entry).
+ */
 static bool is_fentry_call(const struct kelf_rela *r)
 {
-	return (r->type == R_X86_64_PLT32 || r->type == R_X86_64_PC32) &&
+	return (r->type == R_X86_64_PLT32 || r->type == R_X86_64_PC32 ||
+		r->type == R_X86_64_NONE) &&
 	       !strcmp(r->sym->name, "__fentry__");
 }
 
@@ -163,6 +171,44 @@ static bool is_address_only(const unsigned char *insn, size_t len)
 	       insn[i + 1] >= 0x18 && insn[i + 1] <= 0x1f;
 }
 
+static bool is_prefix(unsigned char b)
+{
+	return b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 ||
+	       b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 ||
+	       b == 0x64 || b == 0x65 || (b >= 0x40 && b <= 0x4f);
+}
+
+/* call rel32, jmp rel32, or jcc rel32 (0f 80..8f), after any prefixes */
+static bool is_rel32_branch(const unsigned char *insn, size_t len,
+			    size_t field)
+{
+	size_t i = 0;
+
+	while (i < len && is_prefix(insn[i]))
+		i++;
+	if (i < len && (insn[i] == 0xe8 || insn[i] == 0xe9))
+		return field == i + 1 && len == i + 5;
+	return i + 1 < len && insn[i] == 0x0f && (insn[i + 1] & 0xf0) == 0x80 &&
+	       field == i + 2 && len == i + 6;
+}
+
+bool arch_is_direct_branch(const unsigned char *code, size_t size,
+			   size_t offset)
+{
+	size_t at = 0;
+
+	while (at < size) {
+		struct arch_insn insn;
+
+		if (arch_insn_decode(code + at, size - at, &insn))
+			return false;
+		if (offset < at + insn.len)
+			return is_rel32_branch(code + at, insn.len, offset - at);
+		at += insn.len;
+	}
+	return false;
+}
+
 bool arch_is_memory_access(const unsigned char *code, size_t size,
 			   size_t offset)
 {
@@ -181,4 +227,22 @@ bool arch_is_memory_access(const unsigned char *code, size_t size,
 		at += insn.len;
 	}
 	return false;
+}
+
+size_t arch_reloc_width(unsigned int type)
+{
+	switch (type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PLT32:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+	case R_X86_64_GOTPCREL:
+	case R_X86_64_GOTPCRELX:
+	case R_X86_64_REX_GOTPCRELX:
+		return 4;
+	case R_X86_64_NONE:
+		return 0;
+	default:
+		return 8;
+	}
 }

@@ -225,6 +225,12 @@ static bool target_of(struct km_diff *d, struct kelf *e,
 	return true;
 }
 
+static unsigned int read_le32(const unsigned char *b)
+{
+	return (unsigned int)b[0] | (unsigned int)b[1] << 8 |
+	       (unsigned int)b[2] << 16 | (unsigned int)b[3] << 24;
+}
+
 bool km_is_carried_constant(const struct kelf_sym *s)
 {
 	return s->sec && s->bind == STB_LOCAL && s->type == STT_OBJECT &&
@@ -260,11 +266,19 @@ static bool same_string(const struct kelf_sec *ps, GElf_Sxword pa,
 static bool same_anonymous(struct km_diff *d, const struct kelf_target *tp,
 			   const struct kelf_target *to, size_t len)
 {
+	/*
+	 * A string of a mergeable section has no identity but its bytes: the
+	 * section it is in follows the function the compiler put it with
+	 * (.rodata.foo.str1.1 becomes .rodata.foo.part.0.str1.1).
+	 */
+	if (kelf_is_string_section(tp->sec) || kelf_is_string_section(to->sec))
+		return kelf_is_string_section(tp->sec) &&
+		       kelf_is_string_section(to->sec) &&
+		       km_section_kind(tp->sec) == km_section_kind(to->sec) &&
+		       same_string(tp->sec, tp->off, to->sec, to->off);
 	if (strcmp(tp->sec->name, to->sec->name) ||
 	    km_section_kind(tp->sec) != km_section_kind(to->sec))
 		return false;
-	if (kelf_is_string_section(tp->sec))
-		return same_string(tp->sec, tp->off, to->sec, to->off);
 	/* no symbol says how far it reaches: all of the section counts,
 	 * unless the caller knows the length (an alternative's code) */
 	if (len == (size_t)-1)
@@ -375,12 +389,6 @@ bool km_same_section(struct km_diff *d, const struct kelf_sec *p,
 
 /* --- symbols --- */
 
-static unsigned int read_le32(const unsigned char *b)
-{
-	return (unsigned int)b[0] | (unsigned int)b[1] << 8 |
-	       (unsigned int)b[2] << 16 | (unsigned int)b[3] << 24;
-}
-
 /* Equal bytes, but for the line number field of the section's entries. */
 static bool same_bytes(const struct kelf_sym *p, const struct kelf_sym *o)
 {
@@ -415,15 +423,48 @@ static size_t entry_target_len(const struct kelf_sec *sec,
 	return e[sp->repl_len_at];
 }
 
+/*
+ * The entry's line field (a WARN_ON()'s line in __bug_table) holds a line
+ * that only moved, as the line map says: the other bits must be equal.
+ */
+static bool same_moved_line(struct km_diff *d, const struct arch_line_field *lf,
+			    const unsigned char *a, const unsigned char *b)
+{
+	unsigned int x = read_le32(a + lf->offset), y = read_le32(b + lf->offset);
+
+	if ((x ^ y) & ~lf->mask)
+		return false;
+	return (x & lf->mask) == (y & lf->mask) ||
+	       km_linemap_new_line(d->lines, (long)(y & lf->mask)) ==
+	       (long)(x & lf->mask);
+}
+
+static bool same_entry_bytes(struct km_diff *d, const struct km_entry *a,
+			     const struct km_entry *b, bool moved_lines)
+{
+	size_t sz = a->sp->entsize;
+	const unsigned char *x = a->sec->data + a->index * sz;
+	const unsigned char *y = b->sec->data + b->index * sz;
+	const struct arch_line_field *lf;
+	size_t end;
+
+	lf = moved_lines && d->lines ? arch_line_field(a->sec->name) : NULL;
+	if (!lf || sz < lf->offset + 4)
+		return !memcmp(x, y, sz);
+	end = lf->offset + 4;
+	return !memcmp(x, y, lf->offset) && !memcmp(x + end, y + end, sz - end) &&
+	       same_moved_line(d, lf, x, y);
+}
+
 static bool same_entry(struct km_diff *d, const struct km_entry *a,
-		       const struct km_entry *b)
+		       const struct km_entry *b, bool moved_lines)
 {
 	size_t sz = a->sp->entsize, np, no, i;
 	GElf_Addr pa = a->index * sz, oa = b->index * sz;
 	struct kelf_rela *rp, *ro;
 
 	if (a->sp != b->sp || a->at != b->at ||
-	    memcmp(a->sec->data + pa, b->sec->data + oa, sz))
+	    !same_entry_bytes(d, a, b, moved_lines))
 		return false;
 	rp = kelf_relas_in(a->sec, pa, pa + sz, &np);
 	ro = kelf_relas_in(b->sec, oa, oa + sz, &no);
@@ -442,7 +483,7 @@ static bool same_entry(struct km_diff *d, const struct km_entry *a,
 }
 
 static bool same_entries(struct km_diff *d, const struct kelf_sym *p,
-			 const struct kelf_sym *o)
+			 const struct kelf_sym *o, bool moved_lines)
 {
 	const struct km_entries *ep = km_entries_of(d, d->patched, p);
 	const struct km_entries *eo = km_entries_of(d, d->orig, o);
@@ -451,9 +492,15 @@ static bool same_entries(struct km_diff *d, const struct kelf_sym *p,
 	if (ep->n != eo->n)
 		return false;
 	for (i = 0; i < ep->n; i++)
-		if (!same_entry(d, &ep->v[i], &eo->v[i]))
+		if (!same_entry(d, &ep->v[i], &eo->v[i], moved_lines))
 			return false;
 	return true;
+}
+
+bool km_same_entries_but_lines(struct km_diff *d, const struct kelf_sym *p,
+			       const struct kelf_sym *o)
+{
+	return same_entries(d, p, o, true);
 }
 
 static bool compare_contents(struct km_diff *d, const struct kelf_sym *p,
@@ -467,7 +514,7 @@ static bool compare_contents(struct km_diff *d, const struct kelf_sym *p,
 		return false;
 	if (!km_same_relocations(d, p, o))
 		return false;
-	return p->type != STT_FUNC || same_entries(d, p, o);
+	return p->type != STT_FUNC || same_entries(d, p, o, false);
 }
 
 void km_compare_forget(struct km_diff *d)

@@ -59,4 +59,11 @@ void km_compare_forget(struct km_diff *d);
 /* A read-only constant the compiler made up: copied, compared by content. */
 bool km_is_carried_constant(const struct kelf_sym *s);
 
+/*
+ * The special-section entries of p and o are the same, but for line
+ * fields (a WARN_ON()'s line in __bug_table) that the line map moved.
+ */
+bool km_same_entries_but_lines(struct km_diff *d, const struct kelf_sym *p,
+			       const struct kelf_sym *o);
+
 #endif

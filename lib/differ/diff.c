@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "callers.h"
 #include "compare.h"
 #include "correlate.h"
 #include "diff.h"
@@ -31,6 +32,15 @@ const char *km_status_name(enum kelf_status status)
 	default:
 		return "same";
 	}
+}
+
+const char *km_func_role(const struct km_diff_func *f)
+{
+	if (f->sym->copy)
+		return "carried";
+	if (f->sym->via)
+		return "replaced";
+	return km_status_name(f->status);
 }
 
 int km_diff_open(struct km_ctx *ctx, struct km_diff *d, const char *orig,
@@ -103,7 +113,7 @@ static bool only_lines_differ(struct km_diff *d, const struct kelf_sym *p,
 	size_t n = p->sym.st_size, i = 0, j;
 
 	if (!d->lines || n != o->sym.st_size || !p->sec->data || !o->sec->data ||
-	    !km_same_relocations(d, p, o))
+	    !km_same_relocations(d, p, o) || !km_same_entries_but_lines(d, p, o))
 		return false;
 	a = o->sec->data + o->sym.st_value;
 	b = p->sec->data + p->sym.st_value;
@@ -346,29 +356,31 @@ static int check_tables(struct km_diff *d)
 
 /* --- what the patch carries --- */
 
-static void refuse_shared_section(struct km_diff *d, const struct kelf_sym *p)
+/*
+ * Functions without a section of their own: with -ffunction-sections only
+ * attributes (__sched, noinstr, .ref.text ...) put several in one, and the
+ * emitter carries each one's bytes alone; plain .text means the object was
+ * not compiled for live patching at all.
+ */
+static bool lacks_function_sections(const struct kelf_sym *p)
 {
-	if (!strcmp(p->sec->name, ".noinstr.text"))
-		refuse(d, "cannot live patch '%s': function '%s' is noinstr "
-		       "(section .noinstr.text): it cannot be traced, so "
-		       "livepatch cannot redirect it; change its traceable "
-		       "callers instead", d->name, p->name);
-	else if (!strcmp(p->sec->name, ".text"))
-		refuse(d, "cannot live patch '%s': function '%s' does not have "
-		       "a section of its own: compile with -ffunction-sections "
-		       "-fdata-sections", d->name, p->name);
-	else
-		refuse(d, "cannot live patch '%s': function '%s' shares section "
-		       "%s with other functions (an attribute such as __sched "
-		       "or __kprobes puts them together): kmend cannot carry "
-		       "one function out of a shared section yet", d->name,
-		       p->name, p->sec->name);
+	return p->sec->func != p && !strcmp(p->sec->name, ".text");
 }
 
 static void check_function(struct km_diff *d, const struct kelf_sym *p)
 {
 	enum km_sec_kind kind = km_section_kind(p->sec);
 
+	if (kind == KM_KIND_EXIT_TEXT) {
+		refuse(d, "cannot live patch '%s': %s function '%s' is %s "
+		       "(section %s): built in, the kernel discarded it, and in "
+		       "a module it runs only at unload, which a live patch "
+		       "cannot reach; apply the fix with a reboot (or, for a "
+		       "module, by reloading it)", d->name,
+		       km_status_name(p->status), p->name, km_kind_name(kind),
+		       p->sec->name);
+		return;
+	}
 	if (km_kind_is_init(kind)) {
 		refuse(d, "cannot live patch '%s': %s function '%s' is %s "
 		       "(section %s): it %s at boot and is gone; apply the fix "
@@ -377,15 +389,10 @@ static void check_function(struct km_diff *d, const struct kelf_sym *p)
 		       p->status == KELF_NEW ? "would have run" : "ran");
 		return;
 	}
-	if (p->sec->func != p) {
-		refuse_shared_section(d, p);
-		return;
-	}
-	if (p->status == KELF_CHANGED && !is_cold_part(p) &&
-	    !arch_has_fentry(p->sec, p->sym.st_value))
-		refuse(d, "cannot live patch '%s': function '%s' has no ftrace "
-		       "entry (__fentry__ call): it is notrace or not traceable, "
-		       "so livepatch cannot redirect it", d->name, p->name);
+	if (lacks_function_sections(p))
+		refuse(d, "cannot live patch '%s': function '%s' does not have "
+		       "a section of its own: compile with -ffunction-sections "
+		       "-fdata-sections", d->name, p->name);
 }
 
 static int add_func(struct km_diff *d, struct kelf_sym *p)
@@ -401,7 +408,7 @@ static int add_func(struct km_diff *d, struct kelf_sym *p)
 	f->sym = p;
 	f->orig = p->twin;
 	f->status = p->status;
-	f->replaces = p->status == KELF_CHANGED && !is_cold_part(p);
+	f->replaces = p->status == KELF_CHANGED && !is_cold_part(p) && !p->copy;
 	if (f->replaces)
 		d->nr_replaced++;
 	if (p->status == KELF_NEW && p->bind != STB_LOCAL)
@@ -450,6 +457,8 @@ int km_diff_objects(struct km_diff *d)
 	link_cold_parts(d);
 	compare_data(d);
 	ret = check_tables(d);
+	if (!ret)
+		ret = km_replace_untraceable(d);
 	if (!ret)
 		ret = collect_functions(d);
 	if (!ret)

@@ -54,5 +54,11 @@ int km_diff_objects(struct km_diff *d);
 void km_diff_release(struct km_diff *d);
 
 const char *km_status_name(enum kelf_status status);
+/*
+ * What the patch does with a function: "changed" or "new"; "carried" for
+ * new code of a function livepatch cannot redirect, "replaced" for its
+ * unchanged callers, replaced in its stead.
+ */
+const char *km_func_role(const struct km_diff_func *f);
 
 #endif

@@ -88,6 +88,51 @@ static struct kelf_out_sec *include_section(struct emitter *em,
 	return os;
 }
 
+/*
+ * A function of a section it shares with others (__sched, .ref.text,
+ * noinstr: an attribute names the section): its own bytes only, in an
+ * output section of the same name, so the module carries none of the
+ * other functions.
+ */
+static bool is_shared_text(const struct kelf_sec *sec)
+{
+	return kelf_is_text(sec) && !sec->func;
+}
+
+/* Code of several functions, not one's (.altinstr_replacement has none). */
+static bool holds_functions(const struct kelf *e, const struct kelf_sec *sec)
+{
+	const struct kelf_sym *s;
+
+	for_each_sym(e, s)
+		if (s->sec == sec && s->type == STT_FUNC)
+			return true;
+	return false;
+}
+
+static struct kelf_out_sec *include_slice(struct emitter *em,
+					  struct kelf_sym *func)
+{
+	struct kelf_sec *sec = func->sec;
+	struct kelf_out_sym *secsym;
+	struct kelf_out_sec *os;
+
+	if (func->sym.st_value > sec->size ||
+	    func->sym.st_size > sec->size - func->sym.st_value) {
+		errno = EINVAL;
+		return NULL;
+	}
+	os = add_section_like(em, sec, sec->data ? sec->data +
+			      func->sym.st_value : NULL, func->sym.st_size,
+			      &secsym);
+	if (!os)
+		return NULL;
+	os->priv = sec;
+	os->src_off = func->sym.st_value;
+	sec->include = true;
+	return os;
+}
+
 static struct kelf_out_sym *include_symbol(struct emitter *em,
 					   struct kelf_sym *sym)
 {
@@ -96,14 +141,18 @@ static struct kelf_out_sym *include_symbol(struct emitter *em,
 
 	if (sym->out)
 		return sym->out;
-	os = include_section(em, sym->sec);
+	if (is_shared_text(sym->sec) && sym->type == STT_FUNC)
+		os = include_slice(em, sym);
+	else
+		os = include_section(em, sym->sec);
 	if (!os)
 		return NULL;
 	/* new globals keep their names: other files of the patch use them */
 	out = kelf_out_add_symbol(em->o, sym->name,
 				  sym->twin || sym->bind == STB_LOCAL ?
 				  STB_LOCAL : STB_GLOBAL, sym->type, os,
-				  sym->sym.st_value, sym->sym.st_size);
+				  sym->sym.st_value - os->src_off,
+				  sym->sym.st_size);
 	sym->out = out;
 	sym->include = true;
 	return out;
@@ -154,6 +203,39 @@ static int section_ref(struct emitter *em, struct kelf_sec *sec,
 	return 0;
 }
 
+/*
+ * State that only paces diagnostics, which the new code may hold on its
+ * own when the kernel's instance cannot be told apart: a once-only flag, a
+ * pr_debug() site's descriptor, a printk_ratelimited() state (every
+ * static named _rs in the kernel's headers is a DEFINE_RATELIMIT_STATE).
+ */
+static const char *diagnostic_state(const struct kelf_sym *sym)
+{
+	char *base;
+	bool rs;
+
+	if (km_section_kind(sym->sec) == KM_KIND_ONCE)
+		return "a once-only flag";
+	if (!strcmp(sym->sec->name, "__dyndbg"))
+		return "a pr_debug() descriptor";
+	if (sym->type != STT_OBJECT || km_section_kind(sym->sec) != KM_KIND_DATA)
+		return NULL;
+	base = km_base_name(sym->name);
+	rs = base && !strcmp(base, "_rs");
+	free(base);
+	return rs ? "a rate limit state" : NULL;
+}
+
+static const char *diagnostic_effect(const struct kelf_sym *sym)
+{
+	if (km_section_kind(sym->sec) == KM_KIND_ONCE)
+		return "the warning may show once more";
+	if (!strcmp(sym->sec->name, "__dyndbg"))
+		return "the new code's pr_debug() is switched on and off under "
+		       "the live patch module's name in dynamic_debug/control";
+	return "its rate limit starts afresh (a few more messages may show)";
+}
+
 /* A symbol of the patched object with no twin in the kernel. */
 static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 			    GElf_Sxword addend, struct out_target *t,
@@ -166,10 +248,11 @@ static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 	/* an empty object holds no state: its own copy is the same thing */
 	if (sym->ambiguous && !sym->sym.st_size && sym->type == STT_OBJECT)
 		return local_ref(em, sym, addend, t);
-	if (sym->ambiguous && kind == KM_KIND_ONCE) {
-		km_info(em->d->ctx, "    note: %s: '%s' is a new once-only flag "
-			"(its twin in the kernel cannot be told apart): the "
-			"warning may show once more", where, sym->name);
+	if (sym->ambiguous && diagnostic_state(sym)) {
+		km_info(em->d->ctx, "    note: %s: '%s' is %s, and its twin in "
+			"the kernel cannot be told apart: the module keeps its "
+			"own, so %s", where, sym->name, diagnostic_state(sym),
+			diagnostic_effect(sym));
 		return local_ref(em, sym, addend, t);
 	}
 	if (sym->ambiguous) {
@@ -193,11 +276,23 @@ static int untwinned_target(struct emitter *em, struct kelf_sym *sym,
 	return local_ref(em, sym, addend, t);
 }
 
+/*
+ * A static of no size holds no state, only an address (a lockdep key of
+ * mutex_init(): __key.N, of which vmlinux has dozens by that name): the
+ * module's own is the same thing, and needs no kernel symbol.
+ */
+static bool is_empty_static(const struct kelf_sym *sym)
+{
+	return sym->type == STT_OBJECT && sym->bind == STB_LOCAL &&
+	       !sym->sym.st_size && sym->sec &&
+	       !km_kind_is_init(km_section_kind(sym->sec));
+}
+
 static int named_target(struct emitter *em, struct kelf_sym *sym,
 			GElf_Sxword addend, struct out_target *t,
 			const char *where)
 {
-	if (sym->include || km_is_carried_constant(sym))
+	if (sym->include || km_is_carried_constant(sym) || is_empty_static(sym))
 		return local_ref(em, sym, addend, t);
 	if (sym->twin)
 		return kernel_ref(em, sym->twin, addend, t);
@@ -209,6 +304,12 @@ static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
 			    GElf_Sxword addend, struct out_target *t,
 			    const char *where)
 {
+	if (is_shared_text(sec) && holds_functions(em->d->patched, sec)) {
+		em_refuse(em, "cannot live patch '%s': %s refers to code of "
+			  "section %s outside any function", patched_path(em),
+			  where, sec->name);
+		return -KM_EUNPATCHABLE;
+	}
 	if (!is_writable(sec))
 		return section_ref(em, sec, addend, t);
 	em_refuse(em, "cannot live patch '%s': %s refers to writable data "
@@ -228,7 +329,8 @@ static int anonymous_target(struct emitter *em, struct kelf_sec *sec,
 static bool is_replaced(const struct kelf_sym *sym)
 {
 	return sym->type == STT_FUNC && sym->twin && sym->include &&
-	       sym->status == KELF_CHANGED && !strstr(sym->name, ".cold");
+	       sym->status == KELF_CHANGED && !sym->copy &&
+	       !strstr(sym->name, ".cold");
 }
 
 static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
@@ -262,39 +364,33 @@ static int resolve_target(struct emitter *em, const struct kelf_sec *sec,
 				where);
 }
 
-/* Alternatives are applied at load, before livepatch relocations are. */
-static bool klp_allowed_in(const struct kelf_sec *sec)
-{
-	return sec->func || !kelf_is_text(sec);
-}
-
 static int copy_relocations(struct emitter *em, struct kelf_out_sec *os)
 {
 	struct kelf_sec *sec = os->priv;
 	struct kelf_rela *r;
+	size_t n;
 	int ret;
 
-	for_each_rela(sec, r) {
+	/* the relocations of its bytes, for a slice of a shared section */
+	r = kelf_relas_in(sec, os->src_off, os->src_off + os->size, &n);
+	for (; n; n--, r++) {
+		const struct kelf_sym *func = sec->func ? sec->func :
+					      kelf_symbol_at(em->d->patched, sec,
+							     r->offset);
 		struct out_target t;
 		char where[256];
 
 		snprintf(where, sizeof(where), "%s+0x%lx",
-			 sec->func ? sec->func->name : sec->name,
+			 func ? func->name : sec->name,
 			 (unsigned long)(r->offset -
-					 (sec->func ? sec->func->sym.st_value : 0)));
+					 (func ? func->sym.st_value : 0)));
 		ret = resolve_target(em, sec, r, &t, where);
 		if (ret == -KM_EUNPATCHABLE)
 			continue;
 		if (ret)
 			return ret;
-		if (t.klp && !klp_allowed_in(sec)) {
-			em_refuse(em, "cannot live patch '%s': %s (in %s) refers "
-				  "to '%s', which the kernel does not export: "
-				  "not supported in alternative code yet",
-				  patched_path(em), where, sec->name, t.sym->name);
-			continue;
-		}
-		ret = kelf_out_add_rela(os, r->offset, r->type, t.sym, t.addend);
+		ret = kelf_out_add_rela(os, r->offset - os->src_off, r->type,
+					t.sym, t.addend);
 		if (ret)
 			return ret;
 	}
@@ -307,17 +403,16 @@ static int name_new_code(struct emitter *em)
 
 	for (i = 0; i < em->d->nr_funcs; i++) {
 		struct km_diff_func *f = &em->d->funcs[i];
-		struct kelf_out_sym *alias;
+		struct kelf_out_sym *alias, *out;
 
 		if (!f->replaces)
 			continue;
 		f->alias = km_strfmt("%s%zu", em->alias_prefix, n++);
 		if (!f->alias)
 			return -ENOMEM;
+		out = f->sym->out;
 		alias = kelf_out_add_symbol(em->o, f->alias, STB_GLOBAL, STT_FUNC,
-					    ((struct kelf_out_sym *)f->sym->out)->sec,
-					    f->sym->sym.st_value,
-					    f->sym->sym.st_size);
+					    out->sec, out->value, out->size);
 		if (!alias)
 			return -ENOMEM;
 	}
@@ -381,25 +476,6 @@ static struct kelf_out_sec *special_out_section(struct emitter *em,
 	return os ? os : add_section_like(em, like, NULL, 0, &secsym);
 }
 
-static const char *code_name(const struct kelf_rela *r)
-{
-	return r->sym->sec && r->sym->sec->func ? r->sym->sec->func->name
-						 : r->sym->name;
-}
-
-static bool is_dropped_target(const struct emitter *em,
-			      const struct kelf_sec *sec,
-			      const struct arch_special *sp,
-			      const struct kelf_rela *r)
-{
-	struct kelf_target t;
-
-	if (!sp->drop_target_section || !r->sym->sec ||
-	    kelf_target_of(em->d->ctx, em->d->patched, sec, r, &t))
-		return false;
-	return t.sec && !strcmp(t.sec->name, sp->drop_target_section);
-}
-
 /* The targets of an entry's relocations; 1 when the entry is dropped. */
 static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 			 const struct arch_special *sp, struct kelf_rela *r,
@@ -409,11 +485,6 @@ static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 	int ret;
 
 	for (j = 0; j < n; j++) {
-		if (is_dropped_target(em, sec, sp, &r[j])) {
-			km_info(em->d->ctx, "    note: %s: %s", code_name(&r[0]),
-				sp->drop_effect);
-			return 1;
-		}
 		ret = resolve_target(em, sec, &r[j], &t[j], sec->name);
 		if (ret)
 			return ret;
@@ -421,15 +492,6 @@ static int resolve_entry(struct emitter *em, const struct kelf_sec *sec,
 			continue;
 		if (sp->klp_policy == ARCH_EXTERN_DROP)
 			return 1;
-		if (sp->klp_policy == ARCH_EXTERN_REFUSE) {
-			em_refuse(em, "cannot live patch '%s': '%s' uses '%s' "
-				  "through %s, and the kernel does not export "
-				  "it: the entry would be used before livepatch "
-				  "relocations apply (not supported yet)",
-				  patched_path(em), code_name(&r[0]), t[j].sym->name,
-				  sec->name);
-			return -KM_EUNPATCHABLE;
-		}
 	}
 	return 0;
 }

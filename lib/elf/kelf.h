@@ -73,6 +73,10 @@ struct kelf_sym {
 	struct kelf_sym *parent;	/* foo for foo.cold */
 	struct kelf_sym *moved;	/* same name, another kind of section */
 	bool ambiguous;		/* numbered, and its uses name no one twin */
+	/* changed but not traceable: carried as new code, callers replaced */
+	bool copy;
+	bool refused;		/* the differ refused it, and said why */
+	struct kelf_sym *via;	/* replaced because it calls this copy */
 	/* comparison by contents in progress or done: with whom, and result */
 	const struct kelf_sym *cmp_with;
 	signed char cmp_result;	/* 0 in progress, 1 same, -1 differs */
@@ -140,6 +144,8 @@ struct kelf_out_sec {
 	struct kelf_out_sec *info_sec;	/* for raw SHT_RELA copies */
 	size_t index;
 	void *priv;
+	/* a slice of priv's section: the offset there of this data's start */
+	size_t src_off;
 };
 
 struct kelf_out_sym {

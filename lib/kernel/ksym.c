@@ -82,7 +82,8 @@ static int read_symvers(struct km_ctx *ctx, struct km_ksyms *ks,
 		return ret;
 	}
 	ks->symvers_text = km_buf_detach(&b);
-	if (!ks->symvers_text || km_hash_init(&ks->exported, 32768))
+	if (!ks->symvers_text || km_hash_init(&ks->exported, 32768) ||
+	    km_hash_init(&ks->mod_exports, 32768))
 		return -ENOMEM;
 	for (line = strtok_r(ks->symvers_text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -98,7 +99,8 @@ static int read_symvers(struct km_ctx *ctx, struct km_ksyms *ks,
 		end = strchr(mod, '\t');
 		if (end)
 			*end = '\0';
-		if (!strcmp(mod, "vmlinux") && km_hash_add(&ks->exported, name, name))
+		if (!strcmp(mod, "vmlinux") ? km_hash_add(&ks->exported, name, name)
+					    : km_hash_add(&ks->mod_exports, name, mod))
 			return -ENOMEM;
 	}
 	return 0;
@@ -141,6 +143,7 @@ void km_ksyms_release(struct km_ksyms *ks)
 {
 	km_hash_release(&ks->by_name);
 	km_hash_release(&ks->exported);
+	km_hash_release(&ks->mod_exports);
 	free(ks->syms);
 	free(ks->symvers_text);
 	if (ks->elf)
@@ -155,6 +158,12 @@ void km_ksyms_release(struct km_ksyms *ks)
 bool km_ksyms_is_exported(const struct km_ksyms *ks, const char *name)
 {
 	return km_hash_get(&ks->exported, name) != NULL;
+}
+
+const char *km_ksyms_exporting_module(const struct km_ksyms *ks,
+				      const char *name)
+{
+	return km_hash_get(&ks->mod_exports, name);
 }
 
 static bool is_same_scope(const struct km_ksym *k, const char *file,

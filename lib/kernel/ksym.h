@@ -31,6 +31,7 @@ struct km_ksyms {
 	size_t nr_syms;
 	struct km_hash by_name;
 	struct km_hash exported;
+	struct km_hash mod_exports;	/* name -> exporting module's path */
 	char *symvers_text;
 };
 
@@ -39,6 +40,12 @@ int km_ksyms_load(struct km_ctx *ctx, const char *vmlinux,
 void km_ksyms_release(struct km_ksyms *ks);
 
 bool km_ksyms_is_exported(const struct km_ksyms *ks, const char *name);
+/*
+ * The module that exports name, as Module.symvers names it ("fs/fat/fat"),
+ * or NULL when no module exports it.
+ */
+const char *km_ksyms_exporting_module(const struct km_ksyms *ks,
+				      const char *name);
 /*
  * The kallsyms position of the kernel's copy of sym, a symbol of the
  * pristine object compiled from source file `file` (its STT_FILE name):

@@ -1070,6 +1070,29 @@ bool km_scratch_object_is_module(const struct km_scratch *scratch,
 	return is_module;
 }
 
+char *km_scratch_module_name(const struct km_scratch *scratch,
+			     const char *object)
+{
+	static const char key[] = "-DKBUILD_MODNAME='\"";
+	struct km_buf cmd = KM_BUF_INIT;
+	char *path = cmd_file_of(scratch, object), *name = NULL;
+	const char *p;
+	int err = path ? -km_read_file(path, &cmd) : ENOMEM;
+
+	p = !err && cmd.buf ? strstr(cmd.buf, key) : NULL;
+	if (p) {
+		p += strlen(key);
+		name = strndup(p, strcspn(p, "\"'\n"));
+		err = name ? 0 : ENOMEM;
+	} else if (!err) {
+		err = ENOENT;
+	}
+	km_buf_release(&cmd);
+	free(path);
+	errno = err;
+	return name;
+}
+
 /* The source of an object that exists in the view, or NULL. */
 static char *source_of_object(const struct km_scratch *scratch,
 			      const char *object)

@@ -114,6 +114,13 @@ char *km_scratch_compiled_name(const struct km_scratch *scratch,
 /* True when Kbuild compiled the object for a loadable module (-DMODULE). */
 bool km_scratch_object_is_module(const struct km_scratch *scratch,
 				 const char *object);
+/*
+ * The module Kbuild compiled the object for (its -DKBUILD_MODNAME:
+ * "binfmt_misc"; "a:b" for an object linked into several modules), or NULL
+ * with errno (ENOENT: none given).
+ */
+char *km_scratch_module_name(const struct km_scratch *scratch,
+			     const char *object);
 
 /* "fs/proc/cmdline.c" -> "fs/proc/cmdline.o"; NULL unless a .c or .S file. */
 char *km_object_of_source(const char *path);

@@ -18,8 +18,20 @@ struct converter {
 
 static bool is_klp_symbol(const struct kelf_sym *s)
 {
-	return km_starts_with(s->name, KLP_SYM_PREFIX) &&
+	return (km_starts_with(s->name, KLP_SYM_PREFIX) ||
+		km_starts_with(s->name, KLP_DEP_PREFIX)) &&
 	       (s->sym.st_shndx == SHN_UNDEF || s->sym.st_shndx == SHN_LIVEPATCH);
+}
+
+/* ".klp.dep.M.N.name,0" -> ".klp.sym.N.name,0"; others as they are. */
+static char *output_name(const struct kelf_sym *s)
+{
+	const char *p = s->name + strlen(KLP_DEP_PREFIX);
+
+	if (!km_starts_with(s->name, KLP_DEP_PREFIX))
+		return strdup(s->type == STT_SECTION ? "" : s->name);
+	p += strcspn(p, ".");
+	return *p ? km_strfmt(KLP_SYM_PREFIX "%s", p + 1) : NULL;
 }
 
 static bool is_table(const struct kelf *e, const struct kelf_sec *s)
@@ -59,11 +71,17 @@ static int copy_symbols(struct converter *c)
 
 	for_each_sym(c->in, s) {
 		struct kelf_out_sym *o;
-		const char *name = s->type == STT_SECTION ? "" : s->name;
+		char *name = output_name(s);
 
-		o = kelf_out_add_symbol(c->o, name, s->bind, s->type,
-					s->sec ? c->sec_map[s->sec->index] : NULL,
-					s->sym.st_value, s->sym.st_size);
+		o = name ? kelf_out_add_symbol(c->o, name, s->bind, s->type,
+					       s->sec ? c->sec_map[s->sec->index]
+						      : NULL,
+					       s->sym.st_value, s->sym.st_size)
+			 : NULL;
+		if (!name && !o)
+			km_err(c->ctx, "'%s': bad livepatch symbol name '%s'",
+			       c->in->path, s->name);
+		free(name);
 		if (!o)
 			return -ENOMEM;
 		o->other = s->sym.st_other;
@@ -100,12 +118,55 @@ static struct kelf_out_sec *klp_rela_section(struct converter *c,
 	return rs;
 }
 
-/* ".klp.sym.vmlinux.foo,0" -> "vmlinux" */
+/*
+ * The object whose relocation section holds a reference to the symbol:
+ * ".klp.sym.vmlinux.foo,0" -> "vmlinux", ".klp.dep.M.N.foo,0" -> "M".
+ */
 static char *klp_objname(const char *symname)
 {
-	const char *p = symname + strlen(KLP_SYM_PREFIX);
+	const char *p = symname + (km_starts_with(symname, KLP_DEP_PREFIX) ?
+				   strlen(KLP_DEP_PREFIX) :
+				   strlen(KLP_SYM_PREFIX));
 
 	return strndup(p, strcspn(p, "."));
+}
+
+/*
+ * The module loader reads the special sections of the patch (static keys,
+ * static calls, tracepoints ...) while the patch loads, before a module's
+ * livepatch relocations are applied, which happens only when that module
+ * is there: only code and data may refer to a module's symbols.
+ */
+static bool may_refer_to_module(const struct kelf_sec *base)
+{
+	static const char *const ok[] = {
+		".text", ".data", ".rodata", ".bss",
+		/* code that an attribute puts in a section of its own */
+		".sched.text", ".ref.text", ".noinstr.text",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(base->name, ok[i]) ||
+		    (km_starts_with(base->name, ok[i]) &&
+		     base->name[strlen(ok[i])] == '.'))
+			return true;
+	return false;
+}
+
+static int check_module_reference(struct converter *c,
+				  const struct kelf_sec *base,
+				  const struct kelf_rela *r, const char *objname)
+{
+	if (!strcmp(objname, "vmlinux") || may_refer_to_module(base))
+		return 0;
+	km_err(c->ctx, "cannot live patch: the patch's section %s refers to "
+	       "'%s' of module '%s', and the kernel reads that section when "
+	       "the patch loads, before it can resolve the module's symbols "
+	       "(a static key, static call or tracepoint of the module); "
+	       "leave it out of the changed code", base->name, r->sym->name,
+	       objname);
+	return -KM_EUNPATCHABLE;
 }
 
 static int copy_relocation(struct converter *c, const struct kelf_sec *base,
@@ -116,9 +177,16 @@ static int copy_relocation(struct converter *c, const struct kelf_sec *base,
 	char *objname;
 
 	if (is_klp_symbol(r->sym)) {
+		int ret;
+
 		objname = klp_objname(r->sym->name);
-		target = objname ? klp_rela_section(c, base, objname) : NULL;
+		if (!objname)
+			return -ENOMEM;
+		ret = check_module_reference(c, base, r, objname);
+		target = ret ? NULL : klp_rela_section(c, base, objname);
 		free(objname);
+		if (ret)
+			return ret;
 		if (!target)
 			return -ENOMEM;
 		c->nr_klp++;

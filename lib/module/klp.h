@@ -21,6 +21,15 @@
 
 #define KLP_SYM_PREFIX ".klp.sym."
 #define KLP_RELA_PREFIX ".klp.rela."
+/*
+ * ".klp.dep.<obj>.<dep>.<name>,<pos>": a symbol of module <dep> that code
+ * patching module <obj> uses; written as ".klp.sym.<dep>.<name>,<pos>" in
+ * .klp.rela.<obj>.*, which the kernel applies when <obj> loads (its
+ * dependencies are loaded then).
+ */
+#ifndef KLP_DEP_PREFIX
+#define KLP_DEP_PREFIX ".klp.dep."
+#endif
 
 /* Rewrites module `in` into `out` (may be the same path); returns the
  * number of livepatch relocations written, or a negative errno. */

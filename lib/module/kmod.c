@@ -61,6 +61,48 @@ static int add_c_string(struct km_buf *b, const char *s)
 	return ret;
 }
 
+static bool same_object(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Whether funcs[i] is the first function of its object. */
+static bool is_first_of_object(const struct km_kmod *m, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (same_object(m->funcs[j].object, m->funcs[i].object))
+			return false;
+	return true;
+}
+
+/* funcs_N[]: the functions of the object of funcs[first]. */
+static int add_object_funcs(struct km_buf *b, const struct km_kmod *m,
+			    size_t first)
+{
+	const char *obj = m->funcs[first].object;
+	size_t i;
+	int ret;
+
+	ret = km_buf_addf(b, "\nstatic struct klp_func funcs_%zu[] = {\n", first);
+	for (i = first; i < m->nr_funcs && !ret; i++) {
+		if (!same_object(m->funcs[i].object, obj))
+			continue;
+		ret = km_buf_addf(b, "\t{\n\t\t.old_name = \"%s\",\n"
+				  "\t\t.new_func = %s,\n\t\t.old_sympos = %lu,\n\t},\n",
+				  m->funcs[i].old_name, m->funcs[i].new_name,
+				  m->funcs[i].sympos);
+	}
+	return ret ? ret : km_buf_adds(b, "\t{ }\n};\n");
+}
+
+/*
+ * One klp_object per patched object, vmlinux (name NULL) or a module
+ * (.name = "binfmt_misc"): the livepatch core patches a module's functions
+ * and applies its .klp.rela.<module>.* sections when the module is loaded,
+ * now or later.
+ */
 static int add_funcs(struct km_buf *b, const struct km_kmod *m)
 {
 	size_t i;
@@ -68,12 +110,21 @@ static int add_funcs(struct km_buf *b, const struct km_kmod *m)
 
 	for (i = 0; i < m->nr_funcs && !ret; i++)
 		ret = km_buf_addf(b, "extern char %s[];\n", m->funcs[i].new_name);
-	ret = ret ? ret : km_buf_adds(b, "\nstatic struct klp_func funcs[] = {\n");
 	for (i = 0; i < m->nr_funcs && !ret; i++)
-		ret = km_buf_addf(b, "\t{\n\t\t.old_name = \"%s\",\n"
-				  "\t\t.new_func = %s,\n\t\t.old_sympos = %lu,\n\t},\n",
-				  m->funcs[i].old_name, m->funcs[i].new_name,
-				  m->funcs[i].sympos);
+		if (is_first_of_object(m, i))
+			ret = add_object_funcs(b, m, i);
+	ret = ret ? ret : km_buf_adds(b, "\nstatic struct klp_object objs[] = {\n");
+	for (i = 0; i < m->nr_funcs && !ret; i++) {
+		if (!is_first_of_object(m, i))
+			continue;
+		if (m->funcs[i].object)
+			ret = km_buf_addf(b, "\t{\n\t\t.name = \"%s\",\n"
+					  "\t\t.funcs = funcs_%zu,\n\t},\n",
+					  m->funcs[i].object, i);
+		else
+			ret = km_buf_addf(b, "\t{\n\t\t/* name NULL: vmlinux */\n"
+					  "\t\t.funcs = funcs_%zu,\n\t},\n", i);
+	}
 	return ret ? ret : km_buf_adds(b, "\t{ }\n};\n");
 }
 
@@ -88,8 +139,10 @@ static int add_modinfo(struct km_buf *b, const struct km_kmod *m)
 			  "MODULE_INFO(kmend_kernel, \"%s\");\n",
 			  KMEND_VERSION, m->krel);
 	for (i = 0; i < m->nr_funcs && !ret; i++)
-		ret = km_buf_addf(b, "MODULE_INFO(kmend_func, \"vmlinux:%s,%lu\");\n",
-				  m->funcs[i].old_name, m->funcs[i].sympos);
+		ret = km_buf_addf(b, "MODULE_INFO(kmend_func, \"%s:%s,%lu\");\n",
+				  m->funcs[i].object ? m->funcs[i].object :
+				  "vmlinux", m->funcs[i].old_name,
+				  m->funcs[i].sympos);
 	for (i = 0; i < m->nr_patches && !ret; i++) {
 		char *copy = strdup(m->patches[i]);
 
@@ -119,10 +172,7 @@ static int generate_source(const struct km_kmod *m, struct km_buf *b)
 		ret = add_funcs(b, m);
 	if (!ret)
 		ret = km_buf_adds(b,
-			"\nstatic struct klp_object objs[] = {\n"
-			"\t{\n\t\t/* name NULL: vmlinux */\n\t\t.funcs = funcs,\n\t},\n"
-			"\t{ }\n};\n\n"
-			"static struct klp_patch patch = {\n"
+			"\nstatic struct klp_patch patch = {\n"
 			"\t.mod = THIS_MODULE,\n\t.objs = objs,\n};\n\n"
 			"static int __init kmend_patch_init(void)\n{\n"
 			"\treturn klp_enable_patch(&patch);\n}\n\n"
@@ -207,7 +257,8 @@ static int check_modpost(struct km_ctx *ctx, const char *log)
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 
 		if (memmem(line, len, "undefined!", 10) &&
-		    !memmem(line, len, "\"" KLP_SYM_PREFIX, strlen(KLP_SYM_PREFIX) + 1)) {
+		    !memmem(line, len, "\"" KLP_SYM_PREFIX, strlen(KLP_SYM_PREFIX) + 1) &&
+		    !memmem(line, len, "\"" KLP_DEP_PREFIX, strlen(KLP_DEP_PREFIX) + 1)) {
 			km_err(ctx, "the patch module refers to a symbol the kernel "
 			       "does not have: %.*s", (int)len, line);
 			bad++;

@@ -12,6 +12,7 @@
 #include "kmend.h"
 
 struct km_kmod_func {
+	char *object;		/* its module ("binfmt_misc"); NULL: vmlinux */
 	char *old_name;		/* the kernel's function */
 	unsigned long sympos;	/* its kallsyms position, 0 when unique */
 	char *new_name;		/* global name of the new code */
@@ -23,7 +24,7 @@ struct km_kmod {
 	const char *headers;	/* /lib/modules/KREL/build */
 	const char *const *objects;	/* patch objects, to link */
 	size_t nr_objects;
-	const struct km_kmod_func *funcs;	/* all in vmlinux for now */
+	const struct km_kmod_func *funcs;	/* grouped by object or not */
 	size_t nr_funcs;
 	const char *const *patches;	/* the diffs, for modinfo */
 	size_t nr_patches;

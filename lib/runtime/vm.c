@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "modinfo.h"
 #include "modinfo.h"
 #include "util.h"
 #include "vm.h"
@@ -307,7 +309,7 @@ static bool is_module_metadata(const char *name)
 {
 	static const char *const prefixes[] = {
 		"modules.dep", "modules.alias", "modules.symbols",
-		"modules.builtin", "modules.order",
+		"modules.builtin", "modules.order", "modules.softdep",
 	};
 	size_t i;
 
@@ -343,30 +345,6 @@ static int add_module_metadata(struct vm_run *r)
 	}
 	closedir(d);
 	return ret;
-}
-
-/* "kernel/fs/fat/vfat.ko" names module "vfat"; '-' and '_' are one. */
-static bool names_module(const char *path, size_t len, const char *name)
-{
-	const char *base = path, *p;
-	size_t n;
-
-	for (p = path; p < path + len; p++)
-		if (*p == '/')
-			base = p + 1;
-	n = (size_t)(path + len - base);
-	p = memmem(base, n, ".ko", 3);
-	if (p)
-		n = (size_t)(p - base);
-	if (n != strlen(name))
-		return false;
-	for (p = base; n; n--, p++, name++) {
-		char a = *p == '-' ? '_' : *p, b = *name == '-' ? '_' : *name;
-
-		if (a != b)
-			return false;
-	}
-	return true;
 }
 
 /* Copies one module of the tree, path relative to the modules dir. */
@@ -411,8 +389,25 @@ static int add_dep_line(struct vm_run *r, const char *line, size_t len)
 	return ret;
 }
 
-static int add_kernel_module(struct vm_run *r, const char *dep,
-			     const char *name)
+/*
+ * The module tree's indexes a check's modprobe reads: which modules a
+ * module needs (modules.dep), would like loaded with it (modules.softdep,
+ * and its own "softdep" modinfo), and the aliases softdep lines may name.
+ */
+struct module_index {
+	struct km_buf dep, softdep, alias;
+	struct soft { char *of, *dep; } *soft;	/* module of -> module dep */
+	size_t nr_soft;
+	char **added;		/* names already copied, NULL-terminated */
+	size_t nr_added;
+};
+
+static int follow_softdeps(struct vm_run *r, struct module_index *x,
+			   const char *name, int depth);
+
+/* modules.dep's line for module name, as (line, len); false if none. */
+static bool find_dep_line(const char *dep, const char *name,
+			  const char **line_out, size_t *len_out)
 {
 	const char *line = dep;
 
@@ -420,37 +415,351 @@ static int add_kernel_module(struct vm_run *r, const char *dep,
 		size_t len = strcspn(line, "\n");
 		size_t first = strcspn(line, ":");
 
-		if (first < len && names_module(line, first, name))
-			return add_dep_line(r, line, len);
+		if (first < len && km_path_names_module(line, first, name)) {
+			*line_out = line;
+			*len_out = len;
+			return true;
+		}
 		line += len + (line[len] == '\n');
 	}
-	km_err(r->ctx, "no module '%s' in %s/modules.dep: name a module of "
-	       "the kernel's tree (as modprobe takes it)", name,
-	       r->opts->modules_dir);
-	return -ENOENT;
+	return false;
 }
 
-/* The kernel's own modules the check needs, with their dependencies. */
-static int add_kernel_modules(struct vm_run *r)
+static bool was_added(const struct module_index *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->nr_added; i++)
+		if (km_path_names_module(x->added[i], strlen(x->added[i]), name))
+			return true;
+	return false;
+}
+
+static int note_added(struct module_index *x, const char *name)
+{
+	char **grown = realloc(x->added, (x->nr_added + 2) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	x->added = grown;
+	grown[x->nr_added] = strdup(name);
+	if (!grown[x->nr_added])
+		return -ENOMEM;
+	grown[++x->nr_added] = NULL;
+	return 0;
+}
+
+static int note_soft(struct module_index *x, const char *of, const char *dep)
+{
+	struct soft *grown = realloc(x->soft, (x->nr_soft + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	x->soft = grown;
+	grown[x->nr_soft].of = strdup(of);
+	grown[x->nr_soft].dep = strdup(dep);
+	x->nr_soft++;
+	return grown[x->nr_soft - 1].of && grown[x->nr_soft - 1].dep ? 0
+								 : -ENOMEM;
+}
+
+/* Module name with what it depends on and its soft dependencies. */
+static int add_module_deep(struct vm_run *r, struct module_index *x,
+			   const char *name, int depth)
+{
+	const char *line;
+	size_t len;
+	int ret;
+
+	if (was_added(x, name))
+		return 0;
+	if (!find_dep_line(x->dep.buf, name, &line, &len))
+		return -ENOENT;
+	ret = note_added(x, name);
+	if (!ret)
+		ret = add_dep_line(r, line, len);
+	if (!ret)
+		ret = follow_softdeps(r, x, name, depth);
+	return ret;
+}
+
+/* The modules an alias ("crypto-crc32c") stands for, by modules.alias. */
+static int add_alias(struct vm_run *r, struct module_index *x,
+		     const char *of, const char *alias, int depth)
+{
+	const char *line = x->alias.buf;
+	int ret = -ENOENT;
+
+	while (line && *line) {
+		size_t len = strcspn(line, "\n");
+		char *text = strndup(line, len), *save = NULL, *kw, *pat, *mod;
+
+		if (!text)
+			return -ENOMEM;
+		kw = strtok_r(text, " \t", &save);
+		pat = kw ? strtok_r(NULL, " \t", &save) : NULL;
+		mod = pat ? strtok_r(NULL, " \t", &save) : NULL;
+		if (mod && !strcmp(kw, "alias") && !fnmatch(pat, alias, 0)) {
+			int err = add_module_deep(r, x, mod, depth);
+
+			if (!err)
+				err = note_soft(x, of, mod);
+			if (err != -ENOENT)
+				ret = err;
+		}
+		free(text);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		line += len + (line[len] == '\n');
+	}
+	return ret;
+}
+
+/* A soft dependency: a module or an alias; one the tree lacks is noted. */
+static int add_softdep(struct vm_run *r, struct module_index *x,
+		       const char *of, const char *name, int depth)
+{
+	int ret;
+
+	if (!strcmp(name, "pre:") || !strcmp(name, "post:"))
+		return 0;
+	ret = add_module_deep(r, x, name, depth + 1);
+	if (!ret)
+		ret = note_soft(x, of, name);
+	if (ret == -ENOENT)
+		ret = add_alias(r, x, of, name, depth + 1);
+	if (ret == -ENOENT) {
+		km_info(r->ctx, "note: module %s has a soft dependency on %s, "
+			"for which %s has no module (built in?)", of, name,
+			r->opts->modules_dir);
+		ret = 0;
+	}
+	return ret;
+}
+
+/* Adds the words of "pre: a b post: c" as soft dependencies of `of`. */
+static int add_softdep_words(struct vm_run *r, struct module_index *x,
+			     const char *of, const char *words, int depth)
+{
+	char *text = strdup(words), *save = NULL, *w;
+	int ret = text ? 0 : -ENOMEM;
+
+	for (w = text ? strtok_r(text, " \t", &save) : NULL; w && !ret;
+	     w = strtok_r(NULL, " \t", &save))
+		ret = add_softdep(r, x, of, w, depth);
+	free(text);
+	return ret;
+}
+
+/* The .ko's own "softdep=pre: crc32c" modinfo. */
+static int module_softdep_info(struct vm_run *r, struct module_index *x,
+			       const char *name, int depth)
+{
+	struct km_modinfo mi;
+	const char *line, *value;
+	char *rel, *path;
+	size_t len, pos;
+	int ret = 0;
+
+	if (!find_dep_line(x->dep.buf, name, &line, &len))
+		return 0;
+	rel = strndup(line, strcspn(line, ":"));
+	path = rel ? km_strfmt("%s/%s", r->opts->modules_dir, rel) : NULL;
+	free(rel);
+	if (!path)
+		return -ENOMEM;
+	if (km_modinfo_read(r->ctx, path, &mi) == 0) {
+		km_modinfo_for_each(&mi, "softdep", pos, value) {
+			if (!ret)
+				ret = add_softdep_words(r, x, name, value, depth);
+		}
+		km_modinfo_release(&mi);
+	}
+	free(path);
+	return ret;
+}
+
+/* "softdep NAME pre: a b post: c" lines of modules.softdep. */
+static int follow_softdeps(struct vm_run *r, struct module_index *x,
+			   const char *name, int depth)
+{
+	const char *line = x->softdep.buf;
+	int ret = 0;
+
+	if (depth > 8)
+		return 0;
+	while (!ret && line && *line) {
+		size_t len = strcspn(line, "\n");
+		char *text = strndup(line, len), *save = NULL, *kw, *of;
+
+		if (!text)
+			return -ENOMEM;
+		kw = strtok_r(text, " \t", &save);
+		of = kw ? strtok_r(NULL, " \t", &save) : NULL;
+		if (of && !strcmp(kw, "softdep") &&
+		    km_path_names_module(of, strlen(of), name))
+			ret = add_softdep_words(r, x, name, save ? save : "",
+						depth);
+		free(text);
+		line += len + (line[len] == '\n');
+	}
+	return ret ? ret : module_softdep_info(r, x, name, depth);
+}
+
+static int add_kernel_module(struct vm_run *r, struct module_index *x,
+			     const char *name)
+{
+	int ret = add_module_deep(r, x, name, 0);
+
+	if (ret == -ENOENT)
+		km_err(r->ctx, "no module '%s' in %s/modules.dep: name a module "
+		       "of the kernel's tree (as modprobe takes it)", name,
+		       r->opts->modules_dir);
+	return ret;
+}
+
+/* An index of the module tree; an optional one that is absent is empty. */
+static int read_index(struct vm_run *r, const char *file, struct km_buf *b,
+		      bool required)
+{
+	char *path = km_strfmt("%s/%s", r->opts->modules_dir, file);
+	int ret = path ? km_read_file(path, b) : -ENOMEM;
+
+	if (ret == -ENOENT && !required)
+		ret = 0;
+	else if (ret)
+		km_err(r->ctx, "cannot read '%s': %s", path, ERRSTR(ret));
+	free(path);
+	return ret;
+}
+
+/* The modules.dep line of module name, as a new string, or NULL. */
+static char *dep_line_of(const struct module_index *x, const char *name)
+{
+	const char *line;
+	size_t len;
+
+	return find_dep_line(x->dep.buf, name, &line, &len) ?
+	       strndup(line, len) : NULL;
+}
+
+/* Appends the words of src (".ko" paths) not in line yet, but `but`. */
+static int append_paths(struct km_buf *line, const char *src, const char *but)
+{
+	char *text = strdup(src), *save = NULL, *w;
+	int ret = text ? 0 : -ENOMEM;
+
+	for (w = text ? strtok_r(text, ": \t", &save) : NULL; w && !ret;
+	     w = strtok_r(NULL, ": \t", &save)) {
+		if (!strcmp(w, but) || km_has_word(line->buf, w))
+			continue;
+		ret = km_buf_addf(line, " %s", w);
+	}
+	free(text);
+	return ret;
+}
+
+/*
+ * busybox's modprobe in the VM knows no soft dependencies, only the full
+ * list of modules.dep: a module's soft dependencies, with theirs, join its
+ * line there, so that the check's modprobe loads them first.
+ */
+static int merge_softdeps(struct module_index *x, struct km_buf *out)
+{
+	const char *line = x->dep.buf;
+	int ret = 0;
+
+	while (!ret && line && *line) {
+		size_t len = strcspn(line, "\n"), i;
+		struct km_buf merged = KM_BUF_INIT;
+		char *own = strndup(line, strcspn(line, ":"));
+
+		ret = own ? km_buf_add(&merged, line, len) : -ENOMEM;
+		for (i = 0; !ret && i < x->nr_soft; i++) {
+			char *dl;
+
+			if (!km_path_names_module(own, strlen(own), x->soft[i].of))
+				continue;
+			dl = dep_line_of(x, x->soft[i].dep);
+			if (dl)
+				ret = append_paths(&merged, dl, own);
+			free(dl);
+		}
+		if (!ret)
+			ret = km_buf_addf(out, "%s\n", merged.buf);
+		km_buf_release(&merged);
+		free(own);
+		line += len + (line[len] == '\n');
+	}
+	return ret;
+}
+
+static int add_softdep_config(struct vm_run *r, struct module_index *x)
 {
 	struct km_buf dep = KM_BUF_INIT;
-	char *path;
+	char *path = km_strfmt("%s/lib/modules/%s/modules.dep", r->root,
+			       r->opts->krel);
+	char *bin = path ? km_strfmt("%s.bin", path) : NULL;
+	int ret = bin ? 0 : -ENOMEM;
+
+	if (!ret && !x->nr_soft)
+		goto out;
+	if (!ret)
+		ret = merge_softdeps(x, &dep);
+	if (!ret)
+		ret = km_write_file_atomic(path, dep.buf ? dep.buf : "", dep.len);
+	/* kmod's index would say otherwise */
+	if (!ret && unlink(bin) && errno != ENOENT)
+		ret = -errno;
+out:
+	km_buf_release(&dep);
+	free(path);
+	free(bin);
+	return ret;
+}
+
+static void release_index(struct module_index *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nr_added; i++)
+		free(x->added[i]);
+	free(x->added);
+	km_buf_release(&x->dep);
+	km_buf_release(&x->softdep);
+	km_buf_release(&x->alias);
+	for (i = 0; i < x->nr_soft; i++) {
+		free(x->soft[i].of);
+		free(x->soft[i].dep);
+	}
+	free(x->soft);
+}
+
+/*
+ * The kernel's own modules the check needs, with what they depend on,
+ * hard (modules.dep) and soft (softdep), as modprobe would load them.
+ */
+static int add_kernel_modules(struct vm_run *r)
+{
+	struct module_index x;
 	size_t i;
 	int ret;
 
 	if (!r->opts->nr_kernel_modules)
 		return 0;
-	path = r->opts->modules_dir ?
-	       km_strfmt("%s/modules.dep", r->opts->modules_dir) : NULL;
-	if (!path)
-		return -ENOMEM;
-	ret = km_read_file(path, &dep);
-	if (ret)
-		km_err(r->ctx, "cannot read '%s': %s", path, ERRSTR(ret));
+	if (!r->opts->modules_dir)
+		return -ENOENT;
+	memset(&x, 0, sizeof(x));
+	ret = read_index(r, "modules.dep", &x.dep, true);
+	if (!ret)
+		ret = read_index(r, "modules.softdep", &x.softdep, false);
+	if (!ret)
+		ret = read_index(r, "modules.alias", &x.alias, false);
 	for (i = 0; !ret && i < r->opts->nr_kernel_modules; i++)
-		ret = add_kernel_module(r, dep.buf, r->opts->kernel_modules[i]);
-	km_buf_release(&dep);
-	free(path);
+		ret = add_kernel_module(r, &x, r->opts->kernel_modules[i]);
+	if (!ret)
+		ret = add_softdep_config(r, &x);
+	release_index(&x);
 	return ret;
 }
 
@@ -930,6 +1239,9 @@ static bool is_expected_notice(const char *line)
 		"completing unpatching transition",
 		"': patching complete",		/* how 6.1 says "completing" */
 		"': unpatching complete",
+		/* a patched module loads or unloads while the patch is on */
+		"' to loading module '",
+		"' on unloading module '",
 	};
 	size_t i;
 

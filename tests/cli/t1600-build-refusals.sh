@@ -47,6 +47,13 @@ test_expect_success 'a changed __init function is refused (exit 2)' '
 	test ! -e init.ko
 '
 
+test_expect_success 'a changed __exit function is refused, even when only its WARN flags change' '
+	make_patch crypto/algboss.c "/^static void __exit cryptomgr_exit/,/^}/s/BUG_ON(err);/WARN_ON(err);/" exit.patch &&
+	test_expect_code 2 build -o exit.ko exit.patch 2>err &&
+	test_grep "changed function .cryptomgr_exit. is __exit code \(section \.exit\.text\): built in, the kernel discarded it" err &&
+	test ! -e exit.ko
+'
+
 test_expect_success 'a comment-only change is no functional change (exit 3)' '
 	make_patch fs/proc/cmdline.c "s/^static int cmdline_proc_show/\/* shown by cat \/proc\/cmdline *\/\nstatic int cmdline_proc_show/" comment.patch &&
 	test_expect_code 3 build -o comment.ko comment.patch 2>err &&
@@ -54,17 +61,58 @@ test_expect_success 'a comment-only change is no functional change (exit 3)' '
 	test ! -e comment.ko
 '
 
-test_expect_success 'a header change is refused for now, naming the file' '
+test_expect_success 'a header change that changes no code leaves the .c change alone' '
 	make_patch fs/proc/internal.h "s/^struct proc_dir_entry {/\/* x *\/\nstruct proc_dir_entry {/" header.patch &&
 	cat header.patch "$SRC_DIR/examples/cmdline/fix.patch" >both.patch &&
-	test_expect_code 2 build -o header.ko both.patch 2>err &&
-	test_grep "fs/proc/internal.h: changes to headers are not supported yet" err
+	build -o header.ko both.patch 2>err &&
+	test_grep "^header fs/proc/internal.h: [0-9]+ units include it, 0 change, compiling 0$" err &&
+	test_grep "changed +cmdline_proc_show [(]fs/proc/cmdline.c[)]" err &&
+	test -s header.ko
 '
 
-test_expect_success 'a file built as a loadable module is refused for now' '
+test_expect_success 'a file of a loadable module is compiled as part of it' '
 	make_patch fs/fat/cache.c "1s/^/\/* kmend test *\/\n/" module.patch &&
-	test_expect_code 2 build -o module.ko module.patch 2>err &&
-	test_grep "cannot live patch fs/fat/cache.c: it is built as a loadable module" err
+	test_expect_code 3 build -o module.ko module.patch 2>err &&
+	test_grep "^  fs/fat/cache.c is part of module fat \(/lib/modules/.*/kernel/fs/fat/fat.ko\)$" err &&
+	test_grep "no functional change in fs/fat/cache.c" err &&
+	test ! -e module.ko
+'
+
+test_expect_success 'a change to an assembly file is refused, saying what to do' '
+	make_patch arch/x86/lib/memcpy_64.S "1s/^/\/* kmend test *\/\n/" asm.patch &&
+	test_expect_code 2 build -o asm.ko asm.patch 2>err &&
+	test_grep "arch/x86/lib/memcpy_64.S: it is assembly: a live patch replaces C functions, compiled the way the kernel was; make the fix in C, or apply it with a reboot" err &&
+	test ! -e asm.ko
+'
+
+test_expect_success 'a change to the livepatch core itself is refused' '
+	make_patch kernel/livepatch/core.c "s/^static bool klp_is_module(struct klp_object \*obj)/static bool klp_is_module(struct klp_object *obj) \/* x *\//" klp.patch &&
+	test_expect_code 2 build -o klp.ko klp.patch 2>err &&
+	test_grep "kernel/livepatch/core.c: it is part of the livepatch and ftrace machinery that applies live patches: apply the fix with a reboot" err &&
+	test ! -e klp.ko
+'
+
+test_expect_success 'a change to a Makefile or Kconfig is refused' '
+	make_patch fs/proc/Makefile "1s/^/# kmend test\n/" mk.patch &&
+	test_expect_code 2 build -o mk.ko mk.patch 2>err &&
+	test_grep "fs/proc/Makefile: it changes how the kernel is configured or built" err
+'
+
+test_expect_success 'documentation and selftests in a fix are left out with a note' '
+	make_patch Documentation/filesystems/proc.rst "1s/^/.. kmend test\n/" doc.patch &&
+	make_patch tools/testing/selftests/proc/proc-uptime.h "1s/^/\/* kmend test *\/\n/" selftest.patch &&
+	cat doc.patch selftest.patch "$SRC_DIR/examples/cmdline/fix.patch" >mixed.patch &&
+	build -o mixed.ko mixed.patch 2>err &&
+	test_grep "note: Documentation/filesystems/proc.rst: not kernel code \(documentation, tools or selftests\): left out" err &&
+	test_grep "note: tools/testing/selftests/proc/proc-uptime.h: not kernel code" err &&
+	test_grep "^ +changed +cmdline_proc_show \(fs/proc/cmdline.c\)$" err &&
+	test -f mixed.ko
+'
+
+test_expect_success 'a fix of documentation alone is no functional change (exit 3)' '
+	test_expect_code 3 build -o doc.ko doc.patch 2>err &&
+	test_grep "no functional change: the patches change no kernel code" err &&
+	test ! -e doc.ko
 '
 
 test_expect_success 'a patch that does not apply names the hunk; the cache is untouched' '

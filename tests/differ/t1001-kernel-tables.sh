@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The differ and the kernel's tables, on C compiled at test time that lays
 # them out as the kernel does: a pr_debug() descriptor (__dyndbg) whose line
-# alone moved is no change, one whose format changed is refused; a static
-# key the kernel does not export is refused in __jump_table, except the key
-# of a pr_debug() descriptor, whose entry is dropped (the new pr_debug()
-# stays off).
+# alone moved is no change, one whose format changed is refused; the
+# __jump_table entry of changed code names its static key, exported or not
+# (a pr_debug() descriptor's, a tracepoint's), through a livepatch
+# relocation, which the kernel writes before it reads the entry.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/differ/lib-differ.sh"
@@ -62,24 +62,28 @@ test_expect_success 'a pr_debug() descriptor whose format changed is refused' '
 	test_grep "variable .desc. \(section __dyndbg\) changes its initial value" err
 '
 
-test_expect_success 'changed code with a pr_debug() key: its entry is dropped' '
+test_expect_success 'changed code with a pr_debug() key: the entry names the kernel'"'"'s descriptor' '
 	cp tables.c dbg.c &&
 	sed "s/return x + 1;/return x + 2;/" tables.c >dbg-patched.c &&
 	compile_pair dbg &&
 	"$KMEND" diff -o dbg-out.o dbg.o dbg-patched.o >out 2>err &&
 	printf "changed  report\n" >expect && test_cmp expect out &&
-	test_grep "note: report: its pr_debug\(\) stays off in the new code" err &&
-	readelf -SW dbg-out.o >sections &&
-	test_grep -v "__jump_table" sections
+	test_grep -v "stays off" err &&
+	readelf -rW dbg-out.o >relocs &&
+	sed -n "/__jump_table/,/^\$/p" relocs >jump &&
+	test_grep "R_X86_64_PC64 .* \.klp\.sym\.vmlinux\.desc,0 \\+ 28" jump &&
+	test_grep "R_X86_64_PC32 .* report \\+ 8" jump
 '
 
-test_expect_success 'changed code with an unexported static key is refused' '
+test_expect_success 'changed code with an unexported static key: the entry names the key' '
 	cp tables.c key.c &&
 	sed "s/return x \* 2;/return x * 3;/" tables.c >key-patched.c &&
 	compile_pair key &&
-	test_expect_code 2 "$KMEND" diff -o key-out.o key.o key-patched.o 2>err &&
-	test_grep "gated. uses .\.klp\.sym\.vmlinux\.plain_key,0. through __jump_table" err &&
-	test ! -e key-out.o
+	"$KMEND" diff -o key-out.o key.o key-patched.o >out 2>err &&
+	printf "changed  gated\n" >expect && test_cmp expect out &&
+	readelf -rW key-out.o >relocs &&
+	sed -n "/__jump_table/,/^\$/p" relocs >jump &&
+	test_grep "R_X86_64_PC64 .* \.klp\.sym\.vmlinux\.plain_key,0 \\+ 0" jump
 '
 
 test_done

@@ -375,9 +375,11 @@ test_expect_success 'a cold part jumps back into the new code of its parent' '
 
 # Without lockdep, a lock class key is an empty struct: __key.N has size 0,
 # and "no symbol holds the target" refused every fix using init_rwsem() and
-# friends (scripts/stable-corpus, 16 files). The key is the one at its
-# place, paired through its user.
-test_expect_success 'an empty static (a lockdep key without lockdep) is the kernel one' '
+# friends (scripts/stable-corpus, 16 files). An empty static holds no
+# state: the module has its own, never a livepatch symbol, which the
+# kernel cannot resolve when vmlinux has dozens of __key.N of one file
+# (kernel/livepatch/core.c has 52 namesakes).
+test_expect_success 'an empty static (a lockdep key without lockdep) is the module'"'"'s own' '
 	cat >key.c <<-C &&
 	struct lock_class_key { };
 	extern void init_thing(void *obj, struct lock_class_key *key);
@@ -394,7 +396,9 @@ test_expect_success 'an empty static (a lockdep key without lockdep) is the kern
 	kmend_diff 0 -o key-out.o key.o key-patched.o &&
 	test_functions "changed  setup" &&
 	readelf -rW key-out.o >relocs &&
-	test_grep "\.klp\.sym\.vmlinux\.__key\.[0-9]+,0" relocs
+	test_grep -v "\.klp\.sym\.vmlinux\.__key" relocs &&
+	readelf -sW key-out.o >syms &&
+	test_grep " 0 OBJECT +LOCAL +DEFAULT +[0-9]+ __key\.[0-9]+$" syms
 '
 
 # Dynamic debug descriptors sit one after the other in __dyndbg; code

@@ -155,11 +155,14 @@ km_build_fix() {
 		{ cat "$4.err"; return 1; }
 }
 
-# km_prove_fix CHECK OUT LOG: kmend test of OUT.ko with CHECK in the VM,
-# which must fail before, pass while loaded and fail after unload.
+# km_prove_fix CHECK OUT LOG [ARG...]: kmend test of OUT.ko with CHECK in
+# the VM (and ARGs, like --with-module M), which must fail before, pass
+# while loaded and fail after unload.
 km_prove_fix() {
-	"$KMEND" test -k "$KREL" --timeout 150 --check "$1" \
-		"$2.ko" >"$3.test" 2>"$3.testerr" ||
-		{ cat "$3.test" "$3.testerr"; return 1; }
-	test_grep "^PASS $2.ko: check fails before, passes while loaded, fails after unload$" "$3.test"
+	local check=$1 out=$2 log=$3
+	shift 3
+	"$KMEND" test -k "$KREL" --timeout 150 --check "$check" "$@" \
+		"$out.ko" >"$log.test" 2>"$log.testerr" ||
+		{ cat "$log.test" "$log.testerr"; return 1; }
+	test_grep "^PASS $out.ko: check fails before, passes while loaded, fails after unload$" "$log.test"
 }
