@@ -68,6 +68,12 @@ test_expect_success 'the second build takes every pristine object from the cache
 	! test_grep "indexing the includes" out
 '
 
+test_expect_success 'the index misses no header the compiler read for the cached units' '
+	python3 "$TEST_DIR/cli/lib/deps_check.py" "$KMEND_TEST_CACHE/$KREL" >check &&
+	cat check &&
+	test_grep "^[0-9]+ units, [0-9]+ headers read, 0 missing$" check
+'
+
 test_expect_success 'a header change that only adds a macro changes no unit' '
 	make_patch macro.patch $H "s/^#define _LINUX_TIMENS_H$/&\n#define TIMENS_KMEND_UNUSED 1/" &&
 	test_expect_code 3 build -o macro.ko macro.patch >out 2>&1 &&
