@@ -69,9 +69,10 @@ test_expect_success 'the second build takes every pristine object from the cache
 '
 
 test_expect_success 'the index misses no header the compiler read for the cached units' '
-	python3 "$TEST_DIR/cli/lib/deps_check.py" "$KMEND_TEST_CACHE/$KREL" >check &&
+	{ python3 "$TEST_DIR/cli/lib/deps_check.py" "$KMEND_TEST_CACHE/$KREL" >check ||
+	  { cat check; false; }; } &&
 	cat check &&
-	test_grep "^[0-9]+ units, [0-9]+ headers read, 0 missing$" check
+	test_grep "^[0-9]+ units, [0-9]+ headers read, 0 missing" check
 '
 
 test_expect_success 'a header change that only adds a macro changes no unit' '
