@@ -125,6 +125,12 @@ install: all static
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(O)/kmend $(DESTDIR)$(BINDIR)/kmend
 	install -m 0755 $(O)/kmend-static $(DESTDIR)$(LIBDIR)/kmend-static
+	install -d $(DESTDIR)$(LIBDIR)/include/kmend $(DESTDIR)$(LIBDIR)/include/linux
+	install -m 0644 include/kpatch-macros.h include/kpatch-syscall.h \
+		$(DESTDIR)$(LIBDIR)/include/
+	install -m 0644 include/kmend/livepatch.h $(DESTDIR)$(LIBDIR)/include/kmend/
+	install -m 0644 include/linux/livepatch_helpers.h \
+		$(DESTDIR)$(LIBDIR)/include/linux/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 completion/kmend.bash \

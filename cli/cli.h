@@ -47,6 +47,8 @@ int km_exit_code(int err);
 /* "kmend build: " prefixed error on stderr, for the CLI's own errors. */
 __attribute__((format(printf, 2, 3)))
 void cli_error(struct km_cli *cli, const char *fmt, ...);
+/* The directory this program is in (malloc'd), or NULL. */
+char *cli_dir_of_self(void);
 /* Prints "usage: ..." to stderr and returns KM_EXIT_USAGE. */
 int cli_usage(struct km_cli *cli, const char *usage);
 /*

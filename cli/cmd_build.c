@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
 
 #include "build.h"
 #include "cli.h"
+
+#ifndef KMEND_LIBDIR
+#define KMEND_LIBDIR "/usr/local/lib/kmend"
+#endif
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
@@ -22,8 +30,47 @@ static const char build_usage[] =
 	"      --keep           keep the scratch tree and work files\n"
 	"exit: 0 built, 2 cannot be live patched, 3 no functional change";
 
+static char *existing_headers(char *dir)
+{
+	char *probe = dir ? km_strfmt("%s/kmend/livepatch.h", dir) : NULL;
+	bool found = probe && km_is_file(probe);
+
+	free(probe);
+	if (found)
+		return dir;
+	free(dir);
+	return NULL;
+}
+
+/*
+ * The headers for patch authors: $KMEND_INCLUDE, else include/ of the
+ * source tree this kmend was built in (build/kmend), else the install's
+ * (BINDIR/../lib/kmend/include, whatever its prefix), else
+ * KMEND_LIBDIR/include.  NULL when there are none: a patch that includes
+ * them then fails to compile, saying which header is missing.
+ */
+static char *find_author_include(void)
+{
+	const char *env = getenv("KMEND_INCLUDE");
+	char *self = cli_dir_of_self(), *dir = NULL;
+
+	if (env && *env) {
+		free(self);
+		return strdup(env);
+	}
+	if (self)
+		dir = existing_headers(km_strfmt("%s/../include", self));
+	if (self && !dir)
+		dir = existing_headers(km_strfmt("%s/../lib/kmend/include", self));
+	if (!dir)
+		dir = existing_headers(strdup(KMEND_LIBDIR "/include"));
+	free(self);
+	return dir;
+}
+
 int cmd_build(struct km_cli *cli, int argc, char **argv)
 {
+	char *include;
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "source", required_argument, NULL, 's' },
@@ -78,7 +125,10 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		return cli_usage(cli, build_usage);
 	o.patches = (const char *const *)argv + optind;
 	o.nr_patches = (size_t)(argc - optind);
+	include = find_author_include();
+	o.author_include = include;
 	ret = km_build(&cli->ctx, &o);
+	free(include);
 	if (ret == KM_BUILD_NOCHANGE)
 		return KM_EXIT_NOCHANGE;
 	return km_exit_code(ret);

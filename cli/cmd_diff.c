@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "author.h"
 #include "cli.h"
 #include "diff.h"
 #include "emit.h"
@@ -12,7 +13,8 @@ static const char diff_usage[] =
 	"kmend diff [-o OUT.o] ORIG.o PATCHED.o\n"
 	"\n"
 	"Compares a pristine and a patched object function by function and\n"
-	"prints one line per function the live patch replaces or adds.\n"
+	"prints one line per function the live patch replaces or adds, and\n"
+	"one per callback the patch registers.\n"
 	"  -o, --output OUT.o   write the patch object (the functions and what\n"
 	"                       they need; references to the kernel by name)\n"
 	"exit: 0 changes, 3 no functional change, 2 cannot be live patched";
@@ -25,6 +27,13 @@ static void print_functions(const struct km_diff *d)
 		const struct km_diff_func *f = &d->funcs[i];
 
 		printf("%-8s %s\n", km_func_role(f), f->sym->name);
+	}
+	for (i = 0; i < d->nr_callbacks; i++) {
+		const struct km_diff_callback *cb = &d->callbacks[i];
+
+		printf("callback %s %s%s%s%s\n", km_callback_kind_name(cb->kind),
+		       cb->sym->name, cb->object ? " (" : "",
+		       cb->object ? cb->object : "", cb->object ? ")" : "");
 	}
 }
 

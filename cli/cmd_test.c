@@ -36,23 +36,6 @@ struct test_opts {
 	bool show_checks;
 };
 
-/* The directory this program is in, or NULL. */
-static char *dir_of_self(void)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return NULL;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return strdup(self);
-}
-
 static char *existing_file(char *path)
 {
 	if (path && km_is_file(path))
@@ -70,7 +53,7 @@ static char *existing_file(char *path)
 static char *find_kmend_static(struct km_cli *cli)
 {
 	const char *env = getenv("KMEND_STATIC");
-	char *self = dir_of_self(), *path = NULL;
+	char *self = cli_dir_of_self(), *path = NULL;
 
 	if (env && *env) {
 		free(self);

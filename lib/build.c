@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "author.h"
 #include "build.h"
 #include "deps.h"
 #include "filekind.h"
@@ -78,6 +79,10 @@ struct build {
 	char *output;
 	struct km_kmod_func *funcs;
 	size_t nr_funcs;
+	struct km_kmod_callback *callbacks;
+	size_t nr_callbacks;
+	/* namespaces of the exported symbols the patch uses: a set */
+	struct km_hash namespaces;
 	/* new globals of the patch's files: the module defines them */
 	struct km_hash patch_globals;
 	int refused;
@@ -1069,6 +1074,8 @@ static int compile_units(struct build *b, bool patched)
 
 	if (!objs)
 		return -ENOMEM;
+	/* the pristine kernel never sees them: they are the patch's */
+	b->scratch.author_include = patched ? b->opts->author_include : NULL;
 	ret = km_scratch_compile(b->ctx, &b->scratch, objs);
 	if (!ret && !patched)
 		store_pristine(b, objs);
@@ -1273,14 +1280,89 @@ static bool is_overridden(struct build *b, const struct unit *u,
 	return true;
 }
 
+static const struct km_kmod_callback *
+find_callback(const struct build *b, const char *object, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_callbacks; i++)
+		if (!strcmp(b->callbacks[i].kind, kind) &&
+		    (b->callbacks[i].object == object ||
+		     (object && b->callbacks[i].object &&
+		      !strcmp(b->callbacks[i].object, object))))
+			return &b->callbacks[i];
+	return NULL;
+}
+
+/*
+ * The object a callback belongs to, NULL for vmlinux: the one it names
+ * (module names with '_' for '-', as the kernel has them), else the one
+ * its file is built into.
+ */
+static char *callback_object(const struct unit *u,
+			     const struct km_diff_callback *cb)
+{
+	char *name, *p;
+
+	if (!cb->object || !cb->object[0])
+		return u->module ? strdup(u->module->name) : NULL;
+	if (!strcmp(cb->object, "vmlinux"))
+		return NULL;
+	name = strdup(cb->object);
+	for (p = name; p && *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return name;
+}
+
+/* klp_object has one callback of each kind: two are an author's error. */
+static int add_callback(struct build *b, const struct unit *u,
+			const struct km_diff_callback *cb)
+{
+	const char *kind = km_callback_kind_name(cb->kind);
+	char *object = callback_object(u, cb);
+	const struct km_kmod_callback *other;
+	struct km_kmod_callback *kc;
+	void *n;
+
+	if (!object && ((cb->object && cb->object[0] &&
+			 strcmp(cb->object, "vmlinux")) ||
+			((!cb->object || !cb->object[0]) && u->module)))
+		return -ENOMEM;
+	other = find_callback(b, object, kind);
+	if (other) {
+		km_err(b->ctx, "cannot build the patch: two %s callbacks for %s "
+		       "('%s' of %s, and another): the kernel registers one "
+		       "callback of each kind per object; call both from one "
+		       "function", kind, object ? object : "vmlinux",
+		       cb->sym->name, u->source);
+		free(object);
+		return -EINVAL;
+	}
+	n = realloc(b->callbacks, (b->nr_callbacks + 1) * sizeof(*b->callbacks));
+	if (!n) {
+		free(object);
+		return -ENOMEM;
+	}
+	b->callbacks = n;
+	kc = &b->callbacks[b->nr_callbacks++];
+	kc->object = object;
+	kc->kind = kind;
+	kc->func = strdup(cb->alias);
+	km_info(b->ctx, "    callback %s %s (%s)", kind,
+		cb->sym->name, object ? object : "vmlinux");
+	return kc->func ? 0 : -ENOMEM;
+}
+
 /* Writes the patch object of a changed unit and lists what it replaces. */
 static int emit_unit(struct build *b, size_t index)
 {
 	struct unit *u = &b->units[index];
 	struct km_ksym_resolver kr = { b->ctx, &b->ksyms, NULL, u->object,
-				       &b->patch_globals };
+				       &b->patch_globals, &b->namespaces };
 	struct km_module_resolver mr = { b->ctx, &b->ksyms, u->module,
-					 u->object, &b->patch_globals };
+					 u->object, &b->patch_globals,
+					 &b->namespaces };
 	struct km_resolver res = { km_ksyms_resolve, &kr };
 	char prefix[64];
 	size_t i;
@@ -1301,6 +1383,8 @@ static int emit_unit(struct build *b, size_t index)
 		if (f->replaces && (u->module || !is_overridden(b, u, f)))
 			ret = add_func(b, u, f, kr.file);
 	}
+	for (i = 0; !ret && i < u->diff.nr_callbacks; i++)
+		ret = add_callback(b, u, &u->diff.callbacks[i]);
 	return ret;
 }
 
@@ -1310,7 +1394,8 @@ static int diff_units(struct build *b)
 	size_t i;
 	int ret, refused = 0;
 
-	if (km_hash_init(&b->patch_globals, 64))
+	if (km_hash_init(&b->patch_globals, 64) ||
+	    km_hash_init(&b->namespaces, 8))
 		return -ENOMEM;
 	for (i = 0; i < b->nr_units; i++) {
 		ret = diff_unit(b, i);
@@ -1330,7 +1415,7 @@ static int diff_units(struct build *b)
 	}
 	if (refused)
 		return -KM_EUNPATCHABLE;
-	if (!b->nr_funcs) {
+	if (!b->nr_funcs && !b->nr_callbacks) {
 		km_info(b->ctx, "no functional change: nothing to live patch");
 		return KM_BUILD_NOCHANGE;
 	}
@@ -1338,10 +1423,35 @@ static int diff_units(struct build *b)
 	return 0;
 }
 
+/* The namespaces of b->namespaces as a NULL-terminated list. */
+static const char **namespace_list(const struct build *b, size_t *n)
+{
+	const char **list = calloc(b->namespaces.count + 1, sizeof(*list));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; list && i < b->namespaces.nr_buckets; i++) {
+		const struct km_hash_entry *e;
+
+		for (e = b->namespaces.buckets[i]; e; e = e->next)
+			list[(*n)++] = e->key;
+	}
+	return list;
+}
+
+static void note_namespaces(struct build *b, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		km_info(b->ctx, "    imports symbol namespace %s", list[i]);
+}
+
 static int link_module(struct build *b)
 {
 	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
 	struct km_kmod m = { 0 };
+	const char **namespaces = NULL;
 	char *kdir = km_strfmt("%s/module", b->work);
 	double t0 = km_now();
 	size_t i;
@@ -1359,12 +1469,21 @@ static int link_module(struct build *b)
 	m.nr_funcs = b->nr_funcs;
 	m.patches = b->opts->patches;
 	m.nr_patches = b->opts->nr_patches;
+	m.callbacks = b->callbacks;
+	m.nr_callbacks = b->nr_callbacks;
+	namespaces = ret ? NULL : namespace_list(b, &m.nr_namespaces);
+	if (!ret && !namespaces)
+		ret = -ENOMEM;
+	m.namespaces = namespaces;
+	if (!ret)
+		note_namespaces(b, namespaces, m.nr_namespaces);
 	if (!ret)
 		ret = km_kmod_build(b->ctx, &m, kdir, b->output);
 	if (!ret)
 		step_done(b, "linking the module with Kbuild", t0);
 	free(objs);
 	free(kdir);
+	free(namespaces);
 	return ret;
 }
 
@@ -1483,6 +1602,12 @@ static void cleanup(struct build *b)
 		free(b->funcs[i].new_name);
 	}
 	free(b->funcs);
+	for (i = 0; i < b->nr_callbacks; i++) {
+		free(b->callbacks[i].object);
+		free(b->callbacks[i].func);
+	}
+	free(b->callbacks);
+	km_hash_release(&b->namespaces);
 	if (b->work && b->opts->keep)
 		km_info(b->ctx, "work files kept in %s", b->work);
 	else if (b->work)
@@ -1527,9 +1652,9 @@ int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
 	if (!ret)
 		ret = link_module(&b);
 	if (!ret)
-		km_info(ctx, "wrote %s (%zu function%s replaced) in %.1f s",
+		km_info(ctx, "wrote %s (%zu function%s replaced%s) in %.1f s",
 			b.output, b.nr_funcs, b.nr_funcs == 1 ? "" : "s",
-			km_now() - t0);
+			b.nr_callbacks ? ", callbacks" : "", km_now() - t0);
 	cleanup(&b);
 	return ret;
 }

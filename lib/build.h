@@ -17,6 +17,9 @@ struct km_build_opts {
 	size_t nr_patches;
 	bool keep;		/* keep the scratch and work directories */
 	size_t max_units;	/* --max-units; 0: KM_BUILD_MAX_UNITS */
+	/* headers for patch authors (kmend/livepatch.h, kpatch-macros.h ...),
+	 * on the include path of the patched compile only; NULL: none */
+	const char *author_include;
 };
 
 /*

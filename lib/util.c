@@ -474,7 +474,8 @@ char *const *km_kbuild_env(void)
 	static char *const env[] = {
 		"LC_ALL=C", "MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL",
 		"MAKEOVERRIDES", "KBUILD_OUTPUT", "KCFLAGS", "KCPPFLAGS",
-		"KAFLAGS", NULL,
+		"KAFLAGS", "CPATH", "C_INCLUDE_PATH", "OBJC_INCLUDE_PATH",
+		NULL,
 	};
 
 	return env;

@@ -9,6 +9,7 @@
 
 #include "arch.h"
 #include "callers.h"
+#include "author.h"
 #include "compare.h"
 #include "correlate.h"
 #include "diff.h"
@@ -71,6 +72,7 @@ void km_diff_release(struct km_diff *d)
 		free(d->funcs[i].alias);
 	free(d->funcs);
 	free(d->referenced);
+	km_author_release(d);
 	km_entries_release(d);
 	kelf_free(d->orig);
 	kelf_free(d->patched);
@@ -265,7 +267,9 @@ static void compare_data(struct km_diff *d)
 	struct kelf_sym *p;
 
 	for_each_sym(d->patched, p) {
-		if (!kelf_is_object(p) || arch_is_ignored_section(p->sec->name))
+		if (!kelf_is_object(p) || arch_is_ignored_section(p->sec->name) ||
+		    km_is_author_section(p->sec->name) ||
+		    km_is_ignored_by_author(d, p->sec))
 			continue;
 		if (p->moved && !p->twin) {
 			p->status = KELF_CHANGED;
@@ -338,6 +342,8 @@ static int check_tables(struct km_diff *d)
 		    ref[s->index] || !s->nr_relas || s->sh.sh_type == SHT_RELA ||
 		    arch_special_section(s->name) ||
 		    arch_is_ignored_section(s->name) ||
+		    km_is_author_section(s->name) ||
+		    km_is_ignored_by_author(d, s) ||
 		    km_kind_is_init(km_section_kind(s)) ||
 		    !has_entries_outside_symbols(d->patched, s))
 			continue;
@@ -455,6 +461,9 @@ int km_diff_objects(struct km_diff *d)
 	compare_functions(d);
 	note_removed_functions(d);
 	link_cold_parts(d);
+	ret = km_read_author_sections(d);
+	if (ret)
+		return ret;
 	compare_data(d);
 	ret = check_tables(d);
 	if (!ret)
@@ -467,7 +476,7 @@ int km_diff_objects(struct km_diff *d)
 		return ret;
 	if (d->nr_refused)
 		return -KM_EUNPATCHABLE;
-	if (!d->nr_replaced && !d->nr_new_global)
+	if (!d->nr_replaced && !d->nr_new_global && !d->nr_callbacks)
 		return KM_DIFF_NOCHANGE;
 	return 0;
 }

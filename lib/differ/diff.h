@@ -11,6 +11,7 @@
 #include "linemap.h"
 
 struct km_entries;
+struct km_diff_callback;
 
 struct km_diff_func {
 	struct kelf_sym *sym;	/* in the patched object */
@@ -38,6 +39,11 @@ struct km_diff {
 	int cmp_depth;
 	bool comparing_init;	/* the function compared is __init code */
 	bool *referenced;	/* patched symbols some relocation names */
+	/* what the patch's author asks (author.h) */
+	struct km_diff_callback *callbacks;
+	size_t nr_callbacks;
+	char **ignored_sections;
+	size_t nr_ignored_sections;
 };
 
 /* km_diff_objects() returns this when nothing functional changed. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "author.h"
 #include "compare.h"
 #include "emit.h"
 #include "identity.h"
@@ -419,6 +420,28 @@ static int name_new_code(struct emitter *em)
 	return 0;
 }
 
+/* The klp_patch registers each callback by a global name of its own. */
+static int name_callbacks(struct emitter *em)
+{
+	size_t i;
+
+	for (i = 0; i < em->d->nr_callbacks; i++) {
+		struct km_diff_callback *cb = &em->d->callbacks[i];
+		struct kelf_out_sym *out = cb->sym->out;
+
+		if (!out)
+			return -EINVAL;	/* new code is always included */
+		cb->alias = km_strfmt("%scb%zu", em->alias_prefix, i);
+		if (!cb->alias)
+			return -ENOMEM;
+		if (!kelf_out_add_symbol(em->o, cb->alias, STB_GLOBAL, STT_FUNC,
+					 out->sec, cb->sym->sym.st_value,
+					 cb->sym->sym.st_size))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int include_functions(struct emitter *em)
 {
 	size_t i;
@@ -582,7 +605,8 @@ static void check_unknown_section(struct emitter *em, struct kelf_sec *sec)
 	struct kelf_rela *r;
 
 	if (!(sec->sh.sh_flags & SHF_ALLOC) || sec->include ||
-	    arch_is_ignored_section(sec->name))
+	    arch_is_ignored_section(sec->name) ||
+	    km_is_author_section(sec->name))
 		return;
 	for_each_rela(sec, r) {
 		struct kelf_sym *s = r->sym->type == STT_SECTION && r->sym->sec ?
@@ -668,6 +692,8 @@ int km_emit_object(struct km_diff *d, const struct km_resolver *res,
 		ret = -KM_EUNPATCHABLE;
 	if (!ret)
 		ret = name_new_code(&em);
+	if (!ret)
+		ret = name_callbacks(&em);
 	if (!ret && path)
 		ret = kelf_out_write(d->ctx, em.o, path);
 	kelf_out_free(em.o);

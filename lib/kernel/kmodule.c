@@ -394,7 +394,9 @@ static int resolve_external(struct km_module_resolver *r,
 	    (r->patch_globals && km_hash_get(r->patch_globals, sym->name))) {
 		*klp = false;
 		*name = strdup(sym->name);
-		return *name ? 0 : -ENOMEM;
+		if (!*name)
+			return -ENOMEM;
+		return km_ksyms_note_namespace(r->ks, r->namespaces, sym->name);
 	}
 	exporter = km_ksyms_exporting_module(r->ks, sym->name);
 	if (exporter)

@@ -78,6 +78,7 @@ struct km_module_resolver {
 	const struct km_module *m;
 	const char *object;	/* for messages: fs/binfmt_misc.o */
 	const struct km_hash *patch_globals;	/* NULL: none */
+	struct km_hash *namespaces;	/* of the exports it uses; NULL: none */
 };
 int km_module_resolve(void *data, const struct kelf_sym *sym, char **name,
 		      bool *klp);

@@ -69,6 +69,17 @@ static int read_vmlinux_symbols(struct km_ctx *ctx, struct km_ksyms *ks)
 	return 0;
 }
 
+/* The last field of a Module.symvers line ("EXPORT_SYMBOL_GPL\tCXL"). */
+static int add_namespace(struct km_ksyms *ks, const char *name, char *rest)
+{
+	char *ns = rest ? strchr(rest, '\t') : NULL;
+
+	if (!ns || !*++ns)
+		return 0;
+	ns[strcspn(ns, "\t\r")] = '\0';
+	return km_hash_add(&ks->namespace_of, name, ns);
+}
+
 /* Module.symvers: "0xcrc\tname\tvmlinux\tEXPORT_SYMBOL[_GPL]\tnamespace" */
 static int read_symvers(struct km_ctx *ctx, struct km_ksyms *ks,
 			const char *path)
@@ -83,7 +94,8 @@ static int read_symvers(struct km_ctx *ctx, struct km_ksyms *ks,
 	}
 	ks->symvers_text = km_buf_detach(&b);
 	if (!ks->symvers_text || km_hash_init(&ks->exported, 32768) ||
-	    km_hash_init(&ks->mod_exports, 32768))
+	    km_hash_init(&ks->mod_exports, 32768) ||
+	    km_hash_init(&ks->namespace_of, 256))
 		return -ENOMEM;
 	for (line = strtok_r(ks->symvers_text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -102,6 +114,9 @@ static int read_symvers(struct km_ctx *ctx, struct km_ksyms *ks,
 		if (!strcmp(mod, "vmlinux") ? km_hash_add(&ks->exported, name, name)
 					    : km_hash_add(&ks->mod_exports, name, mod))
 			return -ENOMEM;
+		ret = add_namespace(ks, name, end ? end + 1 : NULL);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -144,6 +159,7 @@ void km_ksyms_release(struct km_ksyms *ks)
 	km_hash_release(&ks->by_name);
 	km_hash_release(&ks->exported);
 	km_hash_release(&ks->mod_exports);
+	km_hash_release(&ks->namespace_of);
 	free(ks->syms);
 	free(ks->symvers_text);
 	if (ks->elf)
@@ -164,6 +180,27 @@ const char *km_ksyms_exporting_module(const struct km_ksyms *ks,
 				      const char *name)
 {
 	return km_hash_get(&ks->mod_exports, name);
+}
+
+const char *km_ksyms_namespace(const struct km_ksyms *ks, const char *name)
+{
+	return km_hash_get(&ks->namespace_of, name);
+}
+
+int km_ksyms_note_namespace(const struct km_ksyms *ks, struct km_hash *set,
+			    const char *name)
+{
+	const char *ns = km_ksyms_namespace(ks, name);
+
+	if (!ns || !set || km_hash_get(set, ns))
+		return 0;
+	return km_hash_add(set, ns, (void *)ns);
+}
+
+/* Adds the namespace of exported symbol name to the resolver's set. */
+static int note_namespace(struct km_ksym_resolver *r, const char *name)
+{
+	return km_ksyms_note_namespace(r->ks, r->namespaces, name);
 }
 
 static bool is_same_scope(const struct km_ksym *k, const char *file,
@@ -287,6 +324,8 @@ int km_ksyms_resolve(void *data, const struct kelf_sym *sym, char **name,
 	    (km_ksyms_is_exported(r->ks, sym->name) ||
 	     (!sym->sec && r->patch_globals &&
 	      km_hash_get(r->patch_globals, sym->name)))) {
+		if (note_namespace(r, sym->name))
+			return -ENOMEM;
 		*klp = false;
 		*name = strdup(sym->name);
 		return *name ? 0 : -ENOMEM;

@@ -32,6 +32,7 @@ struct km_ksyms {
 	struct km_hash by_name;
 	struct km_hash exported;
 	struct km_hash mod_exports;	/* name -> exporting module's path */
+	struct km_hash namespace_of;	/* name -> namespace, when it has one */
 	char *symvers_text;
 };
 
@@ -46,6 +47,15 @@ bool km_ksyms_is_exported(const struct km_ksyms *ks, const char *name);
  */
 const char *km_ksyms_exporting_module(const struct km_ksyms *ks,
 				      const char *name);
+/*
+ * The namespace of an exported symbol (EXPORT_SYMBOL_NS: "CXL",
+ * "DMA_BUF"), NULL when it has none: a module using it must say
+ * MODULE_IMPORT_NS, or modpost and the module loader refuse it.
+ */
+const char *km_ksyms_namespace(const struct km_ksyms *ks, const char *name);
+/* Adds name's namespace, if it has one, to set (name -> name). */
+int km_ksyms_note_namespace(const struct km_ksyms *ks, struct km_hash *set,
+			    const char *name);
 /*
  * The kallsyms position of the kernel's copy of sym, a symbol of the
  * pristine object compiled from source file `file` (its STT_FILE name):
@@ -71,6 +81,9 @@ struct km_ksym_resolver {
 	const char *object;	/* for messages: fs/proc/cmdline.o */
 	/* globals another file of the patch defines (NULL: none) */
 	const struct km_hash *patch_globals;
+	/* the namespaces of the exported symbols it resolved to, as a set
+	 * (NULL: not collected) */
+	struct km_hash *namespaces;
 };
 int km_ksyms_resolve(void *data, const struct kelf_sym *sym, char **name,
 		     bool *klp);

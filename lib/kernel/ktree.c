@@ -1463,6 +1463,47 @@ static int remove_old_preprocessed(const struct km_scratch *scratch,
 	return 0;
 }
 
+/*
+ * Kbuild's environment, with CPATH naming the author's headers when set:
+ * gcc searches CPATH after every -I of the command line, so the kernel's
+ * own headers win, and Kbuild does not see it (no flag changes, nothing
+ * of the prepared tree is redone).
+ */
+static char **compile_env(const struct km_scratch *scratch)
+{
+	char *const *base = km_kbuild_env();
+	size_t n = 0;
+	char **env;
+
+	while (base[n])
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	memcpy(env, base, n * sizeof(*env));
+	if (scratch->author_include) {
+		env[n] = km_strfmt("CPATH=%s", scratch->author_include);
+		if (!env[n]) {
+			free(env);
+			return NULL;
+		}
+	}
+	return env;
+}
+
+static void free_compile_env(const struct km_scratch *scratch, char **env)
+{
+	size_t n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	if (scratch->author_include && n)
+		free(env[n - 1]);
+	free(env);
+}
+
 /* make in the view for targets, on the way of the objects' descent. */
 static int run_kbuild_targets(struct km_ctx *ctx,
 			      const struct km_scratch *scratch,
@@ -1471,12 +1512,13 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 			      struct km_buf *out)
 {
 	char **argv = NULL, *jobs = jobs_arg(), *descent = NULL;
+	char **env = compile_env(scratch);
 	size_t i = 0;
 	int ret;
 
 	descent = descent_arg(ctx, scratch, objects);
 	argv = calloc(n + 8, sizeof(*argv));
-	if (!jobs || !descent || !argv) {
+	if (!jobs || !descent || !argv || !env) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1488,11 +1530,12 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 	argv[i++] = KM_KCFLAGS;
 	argv[i++] = descent;
 	memcpy(argv + i, targets, n * sizeof(*argv));
-	ret = km_run(ctx, NULL, argv, km_kbuild_env(), out);
+	ret = km_run(ctx, NULL, argv, env, out);
 	km_debug(ctx, "%s", out->buf ? out->buf : "");
 	if (ret < 0)
 		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
 out:
+	free_compile_env(scratch, env);
 	free(argv);
 	free(jobs);
 	free(descent);

@@ -55,6 +55,9 @@ struct km_scratch {
 	char *src;		/* DIR/src: srctree of the view */
 	char *obj;		/* DIR/src/obj: objtree of the view */
 	bool keep;		/* set by the caller: km_scratch_release() keeps DIR */
+	/* set by the caller: a directory of headers for patch authors, searched
+	 * after the kernel's own (CPATH) by the compiles that follow */
+	const char *author_include;
 	struct km_kbuild *kbuild;	/* Kbuild's answers (kbuild.h) */
 };
 

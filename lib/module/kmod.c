@@ -66,27 +66,66 @@ static bool same_object(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Whether funcs[i] is the first function of its object. */
-static bool is_first_of_object(const struct km_kmod *m, size_t i)
+static bool is_pre_patch(const struct km_kmod_callback *cb)
 {
-	size_t j;
-
-	for (j = 0; j < i; j++)
-		if (same_object(m->funcs[j].object, m->funcs[i].object))
-			return false;
-	return true;
+	return !strcmp(cb->kind, "pre_patch");
 }
 
-/* funcs_N[]: the functions of the object of funcs[first]. */
-static int add_object_funcs(struct km_buf *b, const struct km_kmod *m,
-			    size_t first)
+static int declare_callbacks(struct km_buf *b, const struct km_kmod *m)
 {
-	const char *obj = m->funcs[first].object;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < m->nr_callbacks && !ret; i++)
+		ret = km_buf_addf(b, "extern %s %s(struct klp_object *obj);\n",
+				  is_pre_patch(&m->callbacks[i]) ? "int" : "void",
+				  m->callbacks[i].func);
+	return ret;
+}
+
+/* The patch's objects (NULL: vmlinux), in order of first mention. */
+struct objects {
+	const char **names;
+	size_t n;
+};
+
+static int add_object_name(struct objects *o, const char *name)
+{
+	size_t i;
+	void *n;
+
+	for (i = 0; i < o->n; i++)
+		if (same_object(o->names[i], name))
+			return 0;
+	n = realloc(o->names, (o->n + 1) * sizeof(*o->names));
+	if (!n)
+		return -ENOMEM;
+	o->names = n;
+	o->names[o->n++] = name;
+	return 0;
+}
+
+static int list_objects(const struct km_kmod *m, struct objects *o)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < m->nr_funcs && !ret; i++)
+		ret = add_object_name(o, m->funcs[i].object);
+	for (i = 0; i < m->nr_callbacks && !ret; i++)
+		ret = add_object_name(o, m->callbacks[i].object);
+	return ret;
+}
+
+/* funcs_K[]: the functions of object K (none: callbacks only). */
+static int add_object_funcs(struct km_buf *b, const struct km_kmod *m,
+			    const char *obj, size_t k)
+{
 	size_t i;
 	int ret;
 
-	ret = km_buf_addf(b, "\nstatic struct klp_func funcs_%zu[] = {\n", first);
-	for (i = first; i < m->nr_funcs && !ret; i++) {
+	ret = km_buf_addf(b, "\nstatic struct klp_func funcs_%zu[] = {\n", k);
+	for (i = 0; i < m->nr_funcs && !ret; i++) {
 		if (!same_object(m->funcs[i].object, obj))
 			continue;
 		ret = km_buf_addf(b, "\t{\n\t\t.old_name = \"%s\",\n"
@@ -97,34 +136,64 @@ static int add_object_funcs(struct km_buf *b, const struct km_kmod *m,
 	return ret ? ret : km_buf_adds(b, "\t{ }\n};\n");
 }
 
-/*
- * One klp_object per patched object, vmlinux (name NULL) or a module
- * (.name = "binfmt_misc"): the livepatch core patches a module's functions
- * and applies its .klp.rela.<module>.* sections when the module is loaded,
- * now or later.
- */
-static int add_funcs(struct km_buf *b, const struct km_kmod *m)
+/* ".callbacks = { .pre_patch = f, ... }," of the object (NULL: vmlinux) */
+static int add_object_callbacks(struct km_buf *b, const struct km_kmod *m,
+				const char *object)
 {
 	size_t i;
-	int ret = 0;
+	int ret = 0, n = 0;
 
+	for (i = 0; i < m->nr_callbacks && !ret; i++) {
+		if (!same_object(m->callbacks[i].object, object))
+			continue;
+		if (!n++)
+			ret = km_buf_adds(b, "\t\t.callbacks = {\n");
+		if (!ret)
+			ret = km_buf_addf(b, "\t\t\t.%s = %s,\n",
+					  m->callbacks[i].kind,
+					  m->callbacks[i].func);
+	}
+	return ret || !n ? ret : km_buf_adds(b, "\t\t},\n");
+}
+
+static int add_object(struct km_buf *b, const struct km_kmod *m,
+		      const char *obj, size_t k)
+{
+	int ret;
+
+	if (obj)
+		ret = km_buf_addf(b, "\t{\n\t\t.name = \"%s\",\n", obj);
+	else
+		ret = km_buf_adds(b, "\t{\n\t\t/* name NULL: vmlinux */\n");
+	if (!ret)
+		ret = km_buf_addf(b, "\t\t.funcs = funcs_%zu,\n", k);
+	if (!ret)
+		ret = add_object_callbacks(b, m, obj);
+	return ret ? ret : km_buf_adds(b, "\t},\n");
+}
+
+/*
+ * One klp_object per patched object, vmlinux (name NULL) or a module
+ * (.name = "binfmt_misc"), with its functions and callbacks: the livepatch
+ * core patches a module's functions, applies its .klp.rela.<module>.*
+ * sections and runs its callbacks when the module is loaded, now or later.
+ */
+static int add_objects(struct km_buf *b, const struct km_kmod *m)
+{
+	struct objects o = { NULL, 0 };
+	size_t i;
+	int ret;
+
+	ret = list_objects(m, &o);
 	for (i = 0; i < m->nr_funcs && !ret; i++)
 		ret = km_buf_addf(b, "extern char %s[];\n", m->funcs[i].new_name);
-	for (i = 0; i < m->nr_funcs && !ret; i++)
-		if (is_first_of_object(m, i))
-			ret = add_object_funcs(b, m, i);
-	ret = ret ? ret : km_buf_adds(b, "\nstatic struct klp_object objs[] = {\n");
-	for (i = 0; i < m->nr_funcs && !ret; i++) {
-		if (!is_first_of_object(m, i))
-			continue;
-		if (m->funcs[i].object)
-			ret = km_buf_addf(b, "\t{\n\t\t.name = \"%s\",\n"
-					  "\t\t.funcs = funcs_%zu,\n\t},\n",
-					  m->funcs[i].object, i);
-		else
-			ret = km_buf_addf(b, "\t{\n\t\t/* name NULL: vmlinux */\n"
-					  "\t\t.funcs = funcs_%zu,\n\t},\n", i);
-	}
+	for (i = 0; i < o.n && !ret; i++)
+		ret = add_object_funcs(b, m, o.names[i], i);
+	if (!ret)
+		ret = km_buf_adds(b, "\nstatic struct klp_object objs[] = {\n");
+	for (i = 0; i < o.n && !ret; i++)
+		ret = add_object(b, m, o.names[i], i);
+	free(o.names);
 	return ret ? ret : km_buf_adds(b, "\t{ }\n};\n");
 }
 
@@ -153,6 +222,11 @@ static int add_modinfo(struct km_buf *b, const struct km_kmod *m)
 			ret = km_buf_adds(b, "\");\n");
 		free(copy);
 	}
+	/* MODULE_INFO rather than MODULE_IMPORT_NS: the same on every kernel
+	 * (the macro takes a string only from 6.13 on) */
+	for (i = 0; i < m->nr_namespaces && !ret; i++)
+		ret = km_buf_addf(b, "MODULE_INFO(import_ns, \"%s\");\n",
+				  m->namespaces[i]);
 	if (!ret)
 		ret = km_buf_adds(b, "MODULE_DESCRIPTION(\"live patch built by kmend\");\n");
 	return ret;
@@ -169,7 +243,9 @@ static int generate_source(const struct km_kmod *m, struct km_buf *b)
 		"#include <linux/livepatch.h>\n"
 		"#include <linux/module.h>\n\n");
 	if (!ret)
-		ret = add_funcs(b, m);
+		ret = declare_callbacks(b, m);
+	if (!ret)
+		ret = add_objects(b, m);
 	if (!ret)
 		ret = km_buf_adds(b,
 			"\nstatic struct klp_patch patch = {\n"

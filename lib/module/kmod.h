@@ -18,6 +18,13 @@ struct km_kmod_func {
 	char *new_name;		/* global name of the new code */
 };
 
+/* A callback the klp_patch registers (Documentation/livepatch/callbacks.rst). */
+struct km_kmod_callback {
+	char *object;		/* a module's name; NULL: vmlinux */
+	const char *kind;	/* the klp_callbacks member: "pre_patch" ... */
+	char *func;		/* global name of the function in the patch */
+};
+
 struct km_kmod {
 	const char *name;	/* module and patch name: [A-Za-z0-9_]+ */
 	const char *krel;
@@ -28,6 +35,11 @@ struct km_kmod {
 	size_t nr_funcs;
 	const char *const *patches;	/* the diffs, for modinfo */
 	size_t nr_patches;
+	const struct km_kmod_callback *callbacks;	/* one per object and kind */
+	size_t nr_callbacks;
+	/* symbol namespaces the patch's code uses (MODULE_IMPORT_NS) */
+	const char *const *namespaces;
+	size_t nr_namespaces;
 };
 
 /* A module name from a file name: "fix-1.patch" -> "kmend_fix_1". */

@@ -271,11 +271,14 @@ static struct kelf_sym fake_sym(const char *name, unsigned char bind)
 static void test_sympos(struct suite *s)
 {
 	static const char symvers[] = "0x1234abcd\texported_fn\tvmlinux\tEXPORT_SYMBOL\t\n"
-				      "0x1234abce\tmodule_fn\tsome_mod\tEXPORT_SYMBOL\t\n";
+				      "0x1234abce\tmodule_fn\tsome_mod\tEXPORT_SYMBOL\t\n"
+				      "0x1234abcf\tns_fn\tvmlinux\tEXPORT_SYMBOL_GPL\tCXL\n";
 	char *vmlinux = write_symtab(s);
 	char *sv = km_strfmt("%s/Module.symvers", s->dir);
 	struct km_ksyms ks;
-	struct km_ksym_resolver r = { &s->ctx, &ks, "b.c", "b.o", NULL };
+	struct km_hash namespaces;
+	struct km_ksym_resolver r = { &s->ctx, &ks, "b.c", "b.o", NULL,
+				      &namespaces };
 	struct kelf_sec defined_in;
 	struct kelf_sym sym;
 	unsigned long pos = 99;
@@ -284,11 +287,15 @@ static void test_sympos(struct suite *s)
 	int ret;
 
 	memset(&defined_in, 0, sizeof(defined_in));
-	ret = vmlinux && sv ? km_write_file_atomic(sv, symvers, strlen(symvers)) : -ENOMEM;
+	ret = km_hash_init(&namespaces, 4);
+	if (!ret)
+		ret = vmlinux && sv ? km_write_file_atomic(sv, symvers,
+							   strlen(symvers)) : -ENOMEM;
 	if (!ret)
 		ret = km_ksyms_load(&s->ctx, vmlinux, sv, &ks);
 	check(s, ret == 0, "a symbol table and Module.symvers load");
 	if (ret) {
+		km_hash_release(&namespaces);
 		free(vmlinux);
 		free(sv);
 		return;
@@ -325,6 +332,18 @@ static void test_sympos(struct suite *s)
 	      "an exported function is referenced by name");
 	free(name);
 	name = NULL;
+	check(s, !namespaces.count && !km_ksyms_namespace(&ks, "exported_fn"),
+	      "an export without a namespace imports none");
+	sym = fake_sym("ns_fn", STB_GLOBAL);
+	ret = km_ksyms_resolve(&r, &sym, &name, &klp);
+	free(name);
+	name = NULL;
+	ret = ret ? ret : km_ksyms_resolve(&r, &sym, &name, &klp);
+	check(s, !ret && !klp && namespaces.count == 1 &&
+	      !strcmp(km_hash_get(&namespaces, "CXL"), "CXL"),
+	      "an export of namespace CXL adds CXL to the set, once");
+	free(name);
+	name = NULL;
 	sym = fake_sym("hidden_fn", STB_GLOBAL);
 	ret = km_ksyms_resolve(&r, &sym, &name, &klp);
 	check(s, !ret && klp && !strcmp(name, ".klp.sym.vmlinux.hidden_fn,0"),
@@ -356,6 +375,7 @@ static void test_sympos(struct suite *s)
 	check(s, !km_ksyms_is_exported(&ks, "module_fn"),
 	      "exports of modules are not vmlinux's");
 	km_ksyms_release(&ks);
+	km_hash_release(&namespaces);
 	free(vmlinux);
 	free(sv);
 }
