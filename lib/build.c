@@ -88,6 +88,7 @@ struct build {
 	struct km_hash namespaces;
 	/* new globals of the patch's files: the module defines them */
 	struct km_hash patch_globals;
+	struct km_buf layouts_reported;	/* type layout changes said (layout.c) */
 	int refused;
 	struct km_proof proof;
 	bool have_proof;
@@ -1246,6 +1247,7 @@ static int diff_unit(struct build *b, size_t index)
 	if (ret)
 		return ret;
 	u->have_diff = true;
+	u->diff.layouts_reported = &b->layouts_reported;
 	/* the target's version decides the tables' layout, not a guess */
 	if (arch_layout_for_kernel(b->target.krel))
 		u->diff.layout = arch_layout_for_kernel(b->target.krel);
@@ -1733,6 +1735,7 @@ static void cleanup(struct build *b)
 	for (i = 0; i < b->nr_units; i++)
 		release_unit(&b->units[i]);
 	km_hash_release(&b->patch_globals);
+	km_buf_release(&b->layouts_reported);
 	free(b->units);
 	for (i = 0; i < b->nr_sources; i++) {
 		free(b->sources[i]);

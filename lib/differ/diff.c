@@ -461,7 +461,8 @@ int km_diff_objects(struct km_diff *d)
 {
 	int ret;
 
-	ret = km_layout_check(d->ctx, d->name, d->orig->path, d->patched->path);
+	ret = km_layout_check(d->ctx, d->name, d->orig->path, d->patched->path,
+			      d->layouts_reported);
 	if (!ret)
 		ret = km_correlate(d);
 	if (!ret)

@@ -269,36 +269,55 @@ static void log_bits(struct km_buf *b, Dwarf_Word bits)
 }
 
 /* What changed in the type, for the message; NULL when nothing did. */
+/* Members moved or resized: the first few named, then how many more. */
+#define SHOWN_MOVES 3
+
+static void describe_move(struct km_buf *why, const struct member *m,
+			  const struct member *pm)
+{
+	if (pm->offset != m->offset) {
+		km_buf_addf(why, "member '%s' moves from offset ", m->path);
+		log_bits(why, m->offset);
+		km_buf_adds(why, " to ");
+		log_bits(why, pm->offset);
+		km_buf_adds(why, "; ");
+	} else {
+		km_buf_addf(why, "member '%s' changes size; ", m->path);
+	}
+}
+
+/*
+ * What changed, the members that appear or go first (the cause), then
+ * those that move or change size because of them.
+ */
 static char *describe_change(const struct type *o, const struct type *p)
 {
 	struct km_buf why = KM_BUF_INIT;
 	const struct member *m, *pm;
-	size_t i;
+	size_t i, moved = 0;
 
 	if (o->size != p->size)
 		km_buf_addf(&why, "its size goes from %" PRIu64 " to %" PRIu64
 			    " bytes; ", (uint64_t)o->size, (uint64_t)p->size);
-	for (i = 0; i < o->nr_members; i++) {
-		m = &o->members[i];
-		pm = find_member(p, m->path);
-		if (!pm) {
-			km_buf_addf(&why, "member '%s' goes; ", m->path);
-		} else if (pm->offset != m->offset) {
-			km_buf_addf(&why, "member '%s' moves from offset ",
-				    m->path);
-			log_bits(&why, m->offset);
-			km_buf_adds(&why, " to ");
-			log_bits(&why, pm->offset);
-			km_buf_adds(&why, "; ");
-		} else if (pm->size != m->size) {
-			km_buf_addf(&why, "member '%s' changes size; ",
-				    m->path);
-		}
-	}
 	for (i = 0; i < p->nr_members; i++)
 		if (!find_member(o, p->members[i].path))
 			km_buf_addf(&why, "member '%s' is new; ",
 				    p->members[i].path);
+	for (i = 0; i < o->nr_members; i++)
+		if (!find_member(p, o->members[i].path))
+			km_buf_addf(&why, "member '%s' goes; ",
+				    o->members[i].path);
+	for (i = 0; i < o->nr_members; i++) {
+		m = &o->members[i];
+		pm = find_member(p, m->path);
+		if (!pm || (pm->offset == m->offset && pm->size == m->size))
+			continue;
+		if (moved++ < SHOWN_MOVES)
+			describe_move(&why, m, pm);
+	}
+	if (moved > SHOWN_MOVES)
+		km_buf_addf(&why, "and %zu more members move or change size; ",
+			    moved - SHOWN_MOVES);
 	if (why.len > 2)
 		why.buf[why.len -= 2] = '\0';
 	return why.buf;
@@ -312,8 +331,30 @@ static const char *shown_file(const char *file)
 	return file;
 }
 
+/*
+ * Whether the type's change was told already; notes it when not.  reported
+ * holds "\nNAME@FILE\n" lines.
+ */
+static bool told_before(struct km_buf *reported, const struct type *t)
+{
+	char *key;
+	bool told;
+
+	if (!reported)
+		return false;
+	key = km_strfmt("\n%s@%s\n", t->name, t->file);
+	if (!key)
+		return false;
+	told = reported->buf && strstr(reported->buf, key);
+	if (!told)
+		km_buf_adds(reported, reported->len ? key + 1 : key);
+	free(key);
+	return told;
+}
+
 static int compare_layouts(struct km_ctx *ctx, const char *name,
-			   const struct layout *o, const struct layout *p)
+			   const struct layout *o, const struct layout *p,
+			   struct km_buf *reported)
 {
 	size_t i;
 	int refused = 0;
@@ -326,6 +367,13 @@ static int compare_layouts(struct km_ctx *ctx, const char *name,
 
 		if (!why)
 			continue;
+		refused++;
+		if (told_before(reported, ot)) {
+			km_debug(ctx, "%s: %s changes its layout (said above)",
+				 name, ot->name);
+			free(why);
+			continue;
+		}
 		km_err(ctx, "cannot live patch %s: %s (%s) changes its "
 		       "layout: %s; the running kernel keeps its instances as "
 		       "they are: leave the type as it is and keep new state "
@@ -333,13 +381,12 @@ static int compare_layouts(struct km_ctx *ctx, const char *name,
 		       "the kernel's Documentation/livepatch/shadow-vars.rst)",
 		       name, ot->name, shown_file(ot->file), why);
 		free(why);
-		refused++;
 	}
 	return refused ? -KM_EUNPATCHABLE : 0;
 }
 
 int km_layout_check(struct km_ctx *ctx, const char *name, const char *orig,
-		    const char *patched)
+		    const char *patched, struct km_buf *reported)
 {
 	struct layout o, p;
 	int ret;
@@ -349,7 +396,7 @@ int km_layout_check(struct km_ctx *ctx, const char *name, const char *orig,
 	if (!ret)
 		ret = read_layout(ctx, patched, &p);
 	if (!ret)
-		ret = compare_layouts(ctx, name, &o, &p);
+		ret = compare_layouts(ctx, name, &o, &p, reported);
 	else if (ret == 1)
 		ret = 0;
 	release_layout(&o);

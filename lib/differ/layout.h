@@ -17,12 +17,16 @@
 
 #include "kmend.h"
 
+struct km_buf;
+
 /*
  * 0 when no type shared through a header changes its layout (or the
  * objects carry no DWARF); -KM_EUNPATCHABLE, each change logged as an
  * error naming name (the unit, for messages); another negative errno.
+ * reported (NULL: none) holds the types already reported by other units
+ * of the build: those are refused again, and said once.
  */
 int km_layout_check(struct km_ctx *ctx, const char *name, const char *orig,
-		    const char *patched);
+		    const char *patched, struct km_buf *reported);
 
 #endif
