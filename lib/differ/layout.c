@@ -35,11 +35,21 @@ struct type {
 	size_t nr_members;
 };
 
+/* A global function's prototype or a global variable's type. */
+struct iface {
+	char *name;		/* "function foo", "variable bar" */
+	char *sig;		/* "int (long, struct file *)", "unsigned int" */
+	const char *file;	/* where it is defined, owned by libdw */
+};
+
 struct layout {
 	Dwfl *dwfl;
 	struct type *types;
 	size_t nr_types;
 	struct km_hash by_name;
+	struct iface *ifaces;
+	size_t nr_ifaces;
+	struct km_hash iface_by_name;
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
@@ -59,6 +69,12 @@ static void release_layout(struct layout *l)
 	}
 	free(l->types);
 	km_hash_release(&l->by_name);
+	for (i = 0; i < l->nr_ifaces; i++) {
+		free(l->ifaces[i].name);
+		free(l->ifaces[i].sig);
+	}
+	free(l->ifaces);
+	km_hash_release(&l->iface_by_name);
 	if (l->dwfl)
 		dwfl_end(l->dwfl);
 }
@@ -208,6 +224,152 @@ static int add_type(struct layout *l, Dwarf_Die *die)
 	return ret;
 }
 
+/* --- global interfaces: prototypes and variable types --- */
+
+#define KM_TYPE_DEPTH 8
+
+static void type_name(Dwarf_Die *die, struct km_buf *b, int depth);
+
+static void tagged_name(Dwarf_Die *t, struct km_buf *b, const char *tag)
+{
+	const char *name = dwarf_diename(t);
+
+	km_buf_addf(b, "%s %s", tag, name ? name : "<anonymous>");
+}
+
+/* The C spelling, enough to tell two types apart, of die's DW_AT_type. */
+static void type_name(Dwarf_Die *die, struct km_buf *b, int depth)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die t;
+	Dwarf_Word n;
+	const char *name;
+
+	if (!dwarf_attr_integrate(die, DW_AT_type, &a) ||
+	    !dwarf_formref_die(&a, &t)) {
+		km_buf_adds(b, "void");
+		return;
+	}
+	if (depth > KM_TYPE_DEPTH) {
+		km_buf_adds(b, "...");
+		return;
+	}
+	switch (dwarf_tag(&t)) {
+	case DW_TAG_pointer_type:
+		type_name(&t, b, depth + 1);
+		km_buf_adds(b, " *");
+		break;
+	case DW_TAG_const_type:
+		km_buf_adds(b, "const ");
+		type_name(&t, b, depth + 1);
+		break;
+	case DW_TAG_volatile_type:
+		km_buf_adds(b, "volatile ");
+		type_name(&t, b, depth + 1);
+		break;
+	case DW_TAG_array_type:
+		type_name(&t, b, depth + 1);
+		if (dwarf_aggregate_size(&t, &n) == 0)
+			km_buf_addf(b, " [%" PRIu64 " bytes]", (uint64_t)n);
+		else
+			km_buf_adds(b, " []");
+		break;
+	case DW_TAG_structure_type:
+		tagged_name(&t, b, "struct");
+		break;
+	case DW_TAG_union_type:
+		tagged_name(&t, b, "union");
+		break;
+	case DW_TAG_enumeration_type:
+		tagged_name(&t, b, "enum");
+		break;
+	case DW_TAG_subroutine_type:
+		km_buf_adds(b, "function");
+		break;
+	default:	/* base types and typedefs: their names */
+		name = dwarf_diename(&t);
+		km_buf_adds(b, name ? name : "?");
+		break;
+	}
+}
+
+/* "int (long, struct file *, ...)" */
+static char *prototype_of(Dwarf_Die *fn)
+{
+	struct km_buf b = KM_BUF_INIT;
+	Dwarf_Die child;
+	int n = 0;
+
+	type_name(fn, &b, 0);
+	km_buf_adds(&b, " (");
+	if (dwarf_child(fn, &child) == 0) {
+		do {
+			int tag = dwarf_tag(&child);
+
+			if (tag != DW_TAG_formal_parameter &&
+			    tag != DW_TAG_unspecified_parameters)
+				continue;
+			km_buf_adds(&b, n++ ? ", " : "");
+			if (tag == DW_TAG_formal_parameter)
+				type_name(&child, &b, 0);
+			else
+				km_buf_adds(&b, "...");
+		} while (dwarf_siblingof(&child, &child) == 0);
+	}
+	km_buf_adds(&b, n ? ")" : "void)");
+	return km_buf_detach(&b);
+}
+
+/* A global function or variable defined in this unit (not a declaration). */
+static bool is_global_definition(Dwarf_Die *die)
+{
+	if (dwarf_hasattr(die, DW_AT_declaration) ||
+	    dwarf_hasattr(die, DW_AT_inline) ||
+	    !dwarf_hasattr_integrate(die, DW_AT_external))
+		return false;
+	if (dwarf_tag(die) == DW_TAG_subprogram)
+		return dwarf_hasattr(die, DW_AT_low_pc);
+	return dwarf_hasattr(die, DW_AT_location);
+}
+
+static int add_iface(struct layout *l, Dwarf_Die *die)
+{
+	bool fn = dwarf_tag(die) == DW_TAG_subprogram;
+	const char *name = dwarf_diename(die);
+	struct km_buf sig = KM_BUF_INIT;
+	struct iface *i;
+	char *full;
+
+	if (!name || !is_global_definition(die))
+		return 0;
+	full = km_strfmt("%s %s", fn ? "function" : "variable", name);
+	if (!full)
+		return -ENOMEM;
+	if (km_hash_get(&l->iface_by_name, full)) {
+		free(full);
+		return 0;
+	}
+	i = realloc(l->ifaces, (l->nr_ifaces + 1) * sizeof(*i));
+	if (!i) {
+		free(full);
+		return -ENOMEM;
+	}
+	l->ifaces = i;
+	i = &l->ifaces[l->nr_ifaces++];
+	i->name = full;
+	i->file = dwarf_decl_file(die);
+	if (fn) {
+		i->sig = prototype_of(die);
+	} else {
+		type_name(die, &sig, 0);
+		i->sig = km_buf_detach(&sig);
+	}
+	if (!i->sig)
+		return -ENOMEM;
+	return km_hash_add(&l->iface_by_name, i->name,
+			   (void *)(uintptr_t)l->nr_ifaces);
+}
+
 static int add_unit_types(struct layout *l, Dwarf_Die *cu)
 {
 	Dwarf_Die die;
@@ -216,8 +378,12 @@ static int add_unit_types(struct layout *l, Dwarf_Die *cu)
 	if (dwarf_child(cu, &die))
 		return 0;
 	do {
-		if (is_aggregate(dwarf_tag(&die)))
+		int tag = dwarf_tag(&die);
+
+		if (is_aggregate(tag))
 			ret = add_type(l, &die);
+		else if (tag == DW_TAG_subprogram || tag == DW_TAG_variable)
+			ret = add_iface(l, &die);
 	} while (!ret && dwarf_siblingof(&die, &die) == 0);
 	return ret;
 }
@@ -231,7 +397,8 @@ static int read_layout(struct km_ctx *ctx, const char *path, struct layout *l)
 	int ret;
 
 	memset(l, 0, sizeof(*l));
-	if (km_hash_init(&l->by_name, 4096))
+	if (km_hash_init(&l->by_name, 4096) ||
+	    km_hash_init(&l->iface_by_name, 256))
 		return -ENOMEM;
 	l->dwfl = dwfl_begin(&offline_callbacks);
 	if (!l->dwfl)
@@ -385,6 +552,42 @@ static int compare_layouts(struct km_ctx *ctx, const char *name,
 	return refused ? -KM_EUNPATCHABLE : 0;
 }
 
+/*
+ * A global function whose prototype changes, or a global variable whose
+ * type does: code of other files still calls or reads it the old way
+ * (livepatch sends old callers to the new function).
+ */
+static int compare_ifaces(struct km_ctx *ctx, const char *name,
+			  const struct layout *o, const struct layout *p)
+{
+	size_t i;
+	int refused = 0;
+
+	for (i = 0; i < o->nr_ifaces; i++) {
+		const struct iface *oi = &o->ifaces[i];
+		uintptr_t at = (uintptr_t)km_hash_get(&p->iface_by_name,
+						      oi->name);
+		const struct iface *pi = at ? &p->ifaces[at - 1] : NULL;
+		bool fn = km_starts_with(oi->name, "function ");
+
+		if (!pi || !strcmp(oi->sig, pi->sig))
+			continue;
+		refused++;
+		km_err(ctx, "cannot live patch %s: global %s '%s' (%s) changes "
+		       "its %s from '%s' to '%s': code in other files still %s "
+		       "it the old way; %s", name, fn ? "function" : "variable",
+		       strchr(oi->name, ' ') + 1,
+		       oi->file ? shown_file(oi->file) : "?",
+		       fn ? "prototype" : "type", oi->sig, pi->sig,
+		       fn ? "calls" : "uses",
+		       fn ? "keep its prototype, and give the new calling "
+			    "convention a new function"
+			  : "keep its type, and keep new state in a shadow "
+			    "variable (klp_shadow_get_or_alloc())");
+	}
+	return refused ? -KM_EUNPATCHABLE : 0;
+}
+
 int km_layout_check(struct km_ctx *ctx, const char *name, const char *orig,
 		    const char *patched, struct km_buf *reported)
 {
@@ -395,9 +598,13 @@ int km_layout_check(struct km_ctx *ctx, const char *name, const char *orig,
 	memset(&p, 0, sizeof(p));
 	if (!ret)
 		ret = read_layout(ctx, patched, &p);
-	if (!ret)
+	if (!ret) {
+		int ifaces = compare_ifaces(ctx, name, &o, &p);
+
 		ret = compare_layouts(ctx, name, &o, &p, reported);
-	else if (ret == 1)
+		if (!ret)
+			ret = ifaces;
+	} else if (ret == 1)
 		ret = 0;
 	release_layout(&o);
 	release_layout(&p);
