@@ -19,8 +19,8 @@ PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
 O          := build
 
-ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libelf 2>/dev/null)
-ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libelf 2>/dev/null || echo -lelf)
+ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw libelf 2>/dev/null)
+ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libdw libelf 2>/dev/null || echo -ldw -lelf)
 
 # lib/ by pipeline stage: elf (the object model), arch, source (patches,
 # line directives), kernel (target, tree, Kbuild, symbols), differ, module
@@ -98,7 +98,7 @@ $(O)/kmend: $(CLI_OBJS) $(O)/libkmend.a
 static: $(O)/kmend-static
 $(O)/kmend-static: $(CLI_OBJS) $(O)/libkmend.a
 	$(quiet) LD $@
-	$(Q)$(CC) -static $(CFLAGS) -o $@ $^ -lelf -lz 2>/dev/null
+	$(Q)$(CC) -static $(CFLAGS) -o $@ $^ -ldw -lbz2 -lelf -llzma -lz -pthread 2>/dev/null
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libkmend.a
 	$(quiet) LD $@

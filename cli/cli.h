@@ -77,6 +77,9 @@ int cli_usage(struct km_cli *cli, const char *usage);
  */
 bool cli_parse_seconds(struct km_cli *cli, const char *option, const char *arg,
 		       double *out);
+/* A count >= 1 from arg, the value of option; false, said, if not one. */
+bool cli_parse_count(struct km_cli *cli, const char *option, const char *arg,
+		     size_t *out);
 /* km_loader_init(), honouring KMEND_LIVEPATCH_SYSFS (a fake tree, for tests). */
 void cli_loader_init(struct km_cli *cli, struct km_loader *l);
 /*

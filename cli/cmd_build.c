@@ -18,7 +18,8 @@
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
-	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace] FIX.patch...\n"
+	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace]\n"
+	"                   [--max-units N] FIX.patch...\n"
 	"       kmend build -k KREL -k KREL... | --kernels FILE [--outdir DIR]\n"
 	"                   [-j N] [--json] [-n NAME] [--cache DIR] FIX.patch...\n"
 	"\n"
@@ -259,6 +260,7 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "max-units", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -320,6 +322,13 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 			break;
 		case 'R':
 			o.replace = true;
+			break;
+		case 'M':
+			if (!cli_parse_count(cli, "--max-units", optarg,
+					     &o.max_units)) {
+				ret = KM_EXIT_USAGE;
+				goto out;
+			}
 			break;
 		case 'h':
 			printf("usage: %s\n", build_usage);

@@ -104,6 +104,23 @@ bool cli_parse_seconds(struct km_cli *cli, const char *option, const char *arg,
 	return true;
 }
 
+bool cli_parse_count(struct km_cli *cli, const char *option, const char *arg,
+		     size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (end == arg || *end || !v || errno || arg[0] == '-') {
+		cli_error(cli, "invalid %s '%s': give a number above 0",
+			  option, arg);
+		return false;
+	}
+	*out = (size_t)v;
+	return true;
+}
+
 void cli_loader_init(struct km_cli *cli, struct km_loader *l)
 {
 	const char *sysfs = getenv("KMEND_LIVEPATCH_SYSFS");

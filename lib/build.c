@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "author.h"
 #include "arch.h"
 #include "build.h"
+#include "deps.h"
 #include "filekind.h"
 #include "diff.h"
 #include "emit.h"
@@ -17,6 +19,7 @@
 #include "ksym.h"
 #include "ktree.h"
 #include "linedir.h"
+#include "objcache.h"
 #include "patch.h"
 #include "proof.h"
 #include "precheck.h"
@@ -37,6 +40,19 @@ struct unit {
 	struct km_diff diff;
 	bool have_diff;
 	bool changed;
+	bool candidate;		/* only a changed header brings it in: it is
+				 * compiled when its preprocessed code changes */
+	bool kept_i;		/* WORK/pristine-N.i holds its pristine code */
+	char digest[KM_OBJCACHE_DIGEST_MAX];	/* of its pristine code */
+};
+
+/* A header the patches change. */
+struct header {
+	char *path;		/* include/linux/foo.h */
+	char *name;		/* as the compiler names it: ../include/... */
+	struct km_linemap lines;
+	size_t nr_includers;	/* units of the kernel that include it */
+	size_t nr_changed;	/* of them, those whose code changes */
 };
 
 struct build {
@@ -48,6 +64,9 @@ struct build {
 	char **sources;		/* the touched .c files */
 	size_t nr_sources;
 	struct km_linemap *lines;	/* where their lines went, once patched */
+	struct header *headers;	/* the touched headers */
+	size_t nr_headers;
+	struct km_deps *deps;
 	struct unit *units;
 	size_t nr_units;
 	struct km_ksyms ksyms;
@@ -69,6 +88,7 @@ struct build {
 	struct km_hash namespaces;
 	/* new globals of the patch's files: the module defines them */
 	struct km_hash patch_globals;
+	struct km_buf layouts_reported;	/* type layout changes said (layout.c) */
 	int refused;
 	struct km_proof proof;
 	bool have_proof;
@@ -143,8 +163,6 @@ static const char *refusal_of(const struct km_patch_file *f)
 	case KM_FILE_BUILD:
 		return "it changes how the kernel is configured or built, "
 		       "which a live patch cannot change";
-	case KM_FILE_HEADER:
-		return "changes to headers are not supported yet";
 	case KM_FILE_OTHER:
 		return "only changes to .c files are supported";
 	default:
@@ -257,6 +275,30 @@ static int add_unit(struct build *b, const char *object, const char *source)
 	return ret ? ret : set_label(u);
 }
 
+static int add_header(struct build *b, const char *path)
+{
+	struct header *h;
+	size_t i;
+
+	for (i = 0; i < b->nr_headers; i++)
+		if (!strcmp(b->headers[i].path, path))
+			return 0;
+	h = realloc(b->headers, (b->nr_headers + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	b->headers = h;
+	h = &b->headers[b->nr_headers++];
+	memset(h, 0, sizeof(*h));
+	h->path = strdup(path);
+	return h->path ? 0 : -ENOMEM;
+}
+
+static bool is_changed_file(const struct km_patch_file *f)
+{
+	return !(f->flags & (KM_PATCH_NEW | KM_PATCH_DELETED | KM_PATCH_RENAMED |
+			     KM_PATCH_COPIED));
+}
+
 static int collect_sources(struct build *b)
 {
 	size_t i, j;
@@ -266,17 +308,23 @@ static int collect_sources(struct build *b)
 		const struct km_patch *p = &b->patches[i];
 
 		for (j = 0; j < p->nr_files; j++) {
-			ret = check_file(b, p, &p->files[j]);
-			if (!ret && km_file_kind(p->files[j].path) == KM_FILE_C &&
-			    !(p->files[j].flags & (KM_PATCH_NEW | KM_PATCH_DELETED)))
-				ret = add_source(b, p->files[j].path);
+			const struct km_patch_file *f = &p->files[j];
+			enum km_file_kind kind = km_file_kind(f->path);
+
+			ret = check_file(b, p, f);
+			if (ret || !is_changed_file(f))
+				;
+			else if (kind == KM_FILE_C)
+				ret = add_source(b, f->path);
+			else if (kind == KM_FILE_HEADER)
+				ret = add_header(b, f->path);
 			if (ret)
 				return ret;
 		}
 	}
 	if (b->refused)
 		return -KM_EUNPATCHABLE;
-	if (!b->nr_sources) {
+	if (!b->nr_sources && !b->nr_headers) {
 		km_info(b->ctx, "no functional change: the patches change no "
 			"kernel code");
 		return KM_BUILD_NOCHANGE;
@@ -508,10 +556,529 @@ static int check_reads(struct build *b)
 	return ret;
 }
 
+/* ---- headers: the units that include them, and those that change ------ */
+
+static size_t unit_limit(const struct build *b)
+{
+	return b->opts->max_units ? b->opts->max_units : KM_BUILD_MAX_UNITS;
+}
+
+static size_t count_candidates(const struct build *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->nr_units; i++)
+		n += b->units[i].candidate;
+	return n;
+}
+
+/* A unit that includes header: compiled only when its code changes,
+ * unless a touched .c file brings it in anyway. */
+static int add_candidate(struct build *b, const char *source,
+			 const char *header)
+{
+	char *object = km_object_of_source(source);
+	struct unit *u = object ? find_unit(b, object) : NULL;
+	int ret;
+
+	if (!object)
+		return -ENOMEM;
+	if (u && !u->candidate) {
+		free(object);
+		return 0;
+	}
+	ret = add_unit(b, object, header);
+	if (!ret && !u)
+		find_unit(b, object)->candidate = true;
+	free(object);
+	return ret;
+}
+
+static int place_header(struct build *b, struct header *h)
+{
+	char **units = km_deps_includers(b->deps, h->path);
+	size_t i;
+	int ret = 0;
+
+	if (!units)
+		return -errno;
+	for (i = 0; !ret && units[i]; i++)
+		ret = add_candidate(b, units[i], h->path);
+	h->nr_includers = i;
+	km_free_list(units);
+	if (!ret && !h->nr_includers) {
+		km_err(b->ctx, "%s is included by no file built into %s's "
+		       "vmlinux (kmend does not index modules yet): a fix to it "
+		       "changes nothing kmend can patch in this kernel",
+		       h->path, b->target.krel);
+		ret = -ENOENT;
+	}
+	return ret;
+}
+
+static void log_too_many(const struct build *b, size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double minutes = (double)n * 2 * KM_BUILD_CPP_SECONDS /
+			 (double)(cpus > 0 ? cpus : 1) / 60;
+	size_t i;
+
+	for (i = 0; i < b->nr_headers; i++)
+		km_err(b->ctx, "header %s: %zu units of %s include it",
+		       b->headers[i].path, b->headers[i].nr_includers,
+		       b->target.krel);
+	km_err(b->ctx, "not building: finding which of these %zu units the "
+	       "change affects means preprocessing each of them twice, about "
+	       "%.0f minutes on this machine, over the limit of %zu units; "
+	       "raise it with --max-units %zu, or change a header fewer files "
+	       "include", n, minutes < 1 ? 1 : minutes, unit_limit(b), n);
+}
+
+static int place_headers(struct build *b)
+{
+	double t0 = km_now();
+	size_t i, n;
+	int ret;
+
+	if (!b->nr_headers)
+		return 0;
+	ret = km_deps_open(b->ctx, &b->tree, b->target.vmlinux, &b->deps);
+	for (i = 0; !ret && i < b->nr_headers; i++)
+		ret = place_header(b, &b->headers[i]);
+	if (ret)
+		return ret;
+	n = count_candidates(b);
+	if (n > unit_limit(b)) {
+		log_too_many(b, n);
+		return -E2BIG;
+	}
+	step_done(b, "finding the units that include the headers", t0);
+	return 0;
+}
+
+/* The candidates' objects; only those without a digest when undigested. */
+static const char **candidate_objects(const struct build *b, bool undigested)
+{
+	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
+	size_t i, n = 0;
+
+	for (i = 0; objs && i < b->nr_units; i++)
+		if (b->units[i].candidate &&
+		    !(undigested && b->units[i].digest[0]))
+			objs[n++] = b->units[i].object;
+	return objs;
+}
+
+static char *kept_preprocessed(const struct build *b, size_t index)
+{
+	return km_strfmt("%s/pristine-%zu.i", b->work, index);
+}
+
+static int read_code(const char *path, struct km_buf *code);
+
+/*
+ * Two independent 64-bit hashes of the code: a digest stands for the
+ * code itself between builds, so a collision must be out of reach.
+ */
+static void digest_of(const struct km_buf *code, char *digest)
+{
+	uint64_t fnv = 0xcbf29ce484222325ULL, mix = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < code->len; i++) {
+		unsigned char c = (unsigned char)code->buf[i];
+
+		fnv = (fnv ^ c) * 0x100000001b3ULL;
+		mix = (mix + c) * 0xff51afd7ed558ccdULL;
+		mix ^= mix >> 29;
+	}
+	/* "1:": how read_code() reads, should it ever change */
+	snprintf(digest, KM_OBJCACHE_DIGEST_MAX, "1:%016llx%016llx %zu",
+		 (unsigned long long)fnv, (unsigned long long)mix, code->len);
+}
+
+/* The digest of the code the preprocessor just wrote for u, in the view. */
+static int digest_preprocessed(struct build *b, const struct unit *u,
+			       char *digest)
+{
+	struct km_buf code = KM_BUF_INIT;
+	char *path = km_scratch_preprocessed_path(&b->scratch, u->object);
+	int ret = path ? read_code(path, &code) : -ENOMEM;
+
+	if (!ret)
+		digest_of(&code, digest);
+	km_buf_release(&code);
+	free(path);
+	return ret;
+}
+
+/* Digests of the candidates' pristine code that earlier builds kept. */
+static size_t load_digests(struct build *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->nr_units; i++)
+		if (b->units[i].candidate &&
+		    !km_objcache_get_digest(&b->scratch, b->units[i].object,
+					    b->units[i].digest))
+			n++;
+	return n;
+}
+
+/*
+ * The digests of the candidates just preprocessed pristine, kept in the
+ * cache; their output goes to WORK (it names the headers: see
+ * name_headers()).
+ */
+static int digest_pristine(struct build *b)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
+		char *from, *to;
+
+		if (!u->candidate || u->digest[0])
+			continue;
+		ret = digest_preprocessed(b, u, u->digest);
+		if (!ret && km_objcache_put_digest(&b->scratch, u->object,
+						   u->digest))
+			km_debug(b->ctx, "cannot keep the digest of %s",
+				 u->object);
+		from = km_scratch_preprocessed_path(&b->scratch, u->object);
+		to = kept_preprocessed(b, i);
+		if (!ret)
+			ret = from && to ? (rename(from, to) ? -errno : 0)
+					 : -ENOMEM;
+		u->kept_i = !ret;
+		free(from);
+		free(to);
+	}
+	return ret;
+}
+
+/* The compiler's name of h in a line marker of text (# 1 "../x.h" 1). */
+static char *marker_name(const char *text, const char *path)
+{
+	const char *line;
+	size_t n = strlen(path);
+
+	for (line = text; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		const char *q = line[0] == '#' && line[1] == ' ' ?
+				strchr(line, '"') : NULL;
+		const char *end = q ? strchr(q + 1, '"') : NULL;
+		size_t len = end ? (size_t)(end - q - 1) : 0;
+
+		if (!end || len < n || memchr(q, '\n', (size_t)(end - q)) ||
+		    strncmp(end - n, path, n) ||
+		    (len > n && end[-(long)n - 1] != '/'))
+			continue;
+		return strndup(q + 1, len);
+	}
+	return NULL;
+}
+
+/* How the compiler names each header, from a unit that reads it. */
+static int name_headers(struct build *b)
+{
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < b->nr_headers; i++) {
+		struct header *h = &b->headers[i];
+
+		for (j = 0; !ret && !h->name && j < b->nr_units; j++) {
+			struct km_buf text = KM_BUF_INIT;
+			char *path;
+
+			if (!b->units[j].kept_i ||
+			    !has_name(b->units[j].reads,
+				      count_names(b->units[j].reads), h->path))
+				continue;
+			path = kept_preprocessed(b, j);
+			ret = path ? km_read_file(path, &text) : -ENOMEM;
+			if (!ret && text.buf)
+				h->name = marker_name(text.buf, h->path);
+			km_buf_release(&text);
+			free(path);
+		}
+		/* no fresh pristine output: Kbuild's srctree in a view */
+		if (!ret && !h->name && !(h->name = km_strfmt("../%s", h->path)))
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
+/* #line directives keep __LINE__ of the header's untouched lines. */
+static int add_header_directives(struct build *b, struct header *h)
+{
+	char *orig = km_strfmt("%s/%s", b->tree.src, h->path);
+	char *patched = km_strfmt("%s/%s", b->scratch.src, h->path);
+	int ret;
+
+	km_linemap_release(&h->lines);
+	ret = orig && patched ? km_linedir_rewrite(b->ctx, orig, patched,
+						   h->name, &h->lines)
+			      : -ENOMEM;
+	free(orig);
+	free(patched);
+	return ret < 0 ? ret : 0;
+}
+
+static int add_headers_directives(struct build *b)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < b->nr_headers; i++)
+		if (b->headers[i].name)
+			ret = add_header_directives(b, &b->headers[i]);
+	return ret;
+}
+
+static bool is_line_marker(const char *line)
+{
+	return line[0] == '#' && line[1] == ' ' && line[2] >= '0' &&
+	       line[2] <= '9';
+}
+
+static bool is_blank_line(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\n')
+			return false;
+	return true;
+}
+
+/*
+ * The preprocessor's output without its line markers ("# 12 "x.h" 2") and
+ * blank lines (what directives and comments leave): the code alone.
+ */
+static int read_code(const char *path, struct km_buf *code)
+{
+	struct km_buf text = KM_BUF_INIT;
+	const char *line;
+	int ret = km_read_file(path, &text);
+
+	for (line = text.buf; !ret && line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+
+		if (!is_line_marker(line) && !is_blank_line(line, len))
+			ret = km_buf_add(code, line, len);
+		line += len;
+	}
+	km_buf_release(&text);
+	return ret;
+}
+
+/* Whether the unit's code, as the preprocessor gives it, changed. */
+static int code_changed(struct build *b, size_t index)
+{
+	char now[KM_OBJCACHE_DIGEST_MAX];
+	int ret = digest_preprocessed(b, &b->units[index], now);
+
+	return ret ? ret : strcmp(now, b->units[index].digest) != 0;
+}
+
+static void count_change(struct build *b, const struct unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_headers; i++)
+		if (has_name(u->reads, count_names(u->reads),
+			     b->headers[i].path))
+			b->headers[i].nr_changed++;
+}
+
+static bool is_assembly(const struct build *b, const struct unit *u)
+{
+	char *pre = km_scratch_preprocessed_path(&b->scratch, u->object);
+	bool is_asm = pre && km_ends_with(pre, ".s");
+
+	free(pre);
+	return is_asm;
+}
+
+/* An assembly file's code cannot be live patched. */
+static int refuse_assembly(struct build *b, const struct unit *u)
+{
+	km_err(b->ctx, "cannot live patch %s: the change alters assembly "
+	       "code, which a live patch cannot replace", u->source);
+	return -KM_EUNPATCHABLE;
+}
+
+/* Keeps the candidates whose code changed; the others are released. */
+static int drop_unchanged(struct build *b)
+{
+	size_t i, kept = 0;
+	int ret = 0, refused = 0;
+
+	for (i = 0; i < b->nr_units; i++) {
+		struct unit *u = &b->units[i];
+		int changed = u->candidate ? code_changed(b, i) : 1;
+
+		if (changed < 0 && !ret)
+			ret = changed;
+		if (changed > 0 && u->candidate) {
+			count_change(b, u);
+			if (is_assembly(b, u))
+				refused += refuse_assembly(b, u) != 0;
+		}
+		if (changed <= 0) {
+			release_unit(u);
+			continue;
+		}
+		b->units[kept++] = *u;
+	}
+	b->nr_units = kept;
+	if (!ret && refused)
+		ret = -KM_EUNPATCHABLE;
+	return ret;
+}
+
+static char **touched_paths(const struct build *b)
+{
+	char **paths = km_patch_touched_paths(b->patches, b->nr_patches);
+
+	if (!paths && !errno)
+		errno = ENOMEM;
+	return paths;
+}
+
+/* Applies the patches, with directives in the headers, for pruning. */
+static int apply_for_pruning(struct build *b)
+{
+	int ret = km_patch_apply_all(b->ctx, b->patches, b->nr_patches,
+				     b->scratch.src);
+
+	return ret ? ret : add_headers_directives(b);
+}
+
+static int restore_pristine(struct build *b)
+{
+	char **paths = touched_paths(b);
+	int ret;
+
+	if (!paths)
+		return -errno;
+	ret = km_scratch_restore(b->ctx, &b->scratch,
+				 (const char *const *)paths);
+	km_patch_paths_free(paths);
+	return ret;
+}
+
+static void report_headers(const struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr_headers; i++) {
+		const struct header *h = &b->headers[i];
+
+		km_info(b->ctx, "header %s: %zu unit%s include it, %zu change, "
+			"compiling %zu", h->path, h->nr_includers,
+			h->nr_includers == 1 ? "" : "s", h->nr_changed,
+			h->nr_changed);
+	}
+}
+
+/*
+ * Which candidates the header changes touch: their preprocessor output,
+ * before and after the patches, compared without line markers (a unit
+ * that includes a header only under an option that is off, or uses
+ * nothing the fix changed, gives the same code).
+ */
+static int prune_candidates(struct build *b)
+{
+	const char **fresh = NULL, **all = NULL;
+	double t0 = km_now();
+	size_t n = count_candidates(b), cached;
+	int ret;
+
+	if (!n)
+		return 0;
+	cached = load_digests(b);
+	km_info(b->ctx, "  preprocessing the %zu unit%s that include the "
+		"header%s, before (%zu known from the cache) and after the "
+		"fix ...", n, n == 1 ? "" : "s", b->nr_headers == 1 ? "" : "s",
+		cached);
+	fresh = candidate_objects(b, true);
+	all = candidate_objects(b, false);
+	ret = fresh && all ? 0 : -ENOMEM;
+	if (!ret && fresh[0])
+		ret = km_scratch_preprocess(b->ctx, &b->scratch, fresh);
+	if (!ret)
+		ret = digest_pristine(b);
+	if (!ret)
+		ret = name_headers(b);
+	if (!ret)
+		ret = apply_for_pruning(b);
+	if (!ret)
+		ret = km_scratch_preprocess(b->ctx, &b->scratch, all);
+	if (!ret)
+		ret = drop_unchanged(b);
+	if (!ret)
+		ret = restore_pristine(b);
+	free(fresh);
+	free(all);
+	if (ret)
+		return ret;
+	report_headers(b);
+	step_done(b, "finding the units whose code changes", t0);
+	if (!b->nr_units) {
+		km_info(b->ctx, "no functional change: the fix changes the "
+			"code of no unit of %s", b->target.krel);
+		return KM_BUILD_NOCHANGE;
+	}
+	return 0;
+}
+
+/*
+ * The pristine objects the cache holds go into the view as if compiled
+ * there; the others are listed for compiling.
+ */
+static const char **uncached_objects(struct build *b, size_t *hits)
+{
+	const char **objs = calloc(b->nr_units + 1, sizeof(*objs));
+	size_t i, n = 0;
+
+	*hits = 0;
+	for (i = 0; objs && i < b->nr_units; i++) {
+		int ret = km_objcache_restore(&b->scratch, b->units[i].object);
+
+		if (!ret)
+			(*hits)++;
+		else
+			objs[n++] = b->units[i].object;
+		if (ret && ret != -ENOENT)
+			km_debug(b->ctx, "cannot take %s from the cache: %s",
+				 b->units[i].object, strerror(-ret));
+	}
+	return objs;
+}
+
+/* The cache only saves time: failing to fill it is worth a warning. */
+static void store_pristine(struct build *b, const char *const *objs)
+{
+	for (; *objs; objs++) {
+		int ret = km_objcache_store(&b->scratch, *objs);
+
+		if (ret)
+			km_warn(b->ctx, "cannot keep %s in the object cache of "
+				"%s: %s", *objs, b->tree.cache, strerror(-ret));
+	}
+}
+
 static int compile_units(struct build *b, bool patched)
 {
-	const char **objs = unit_objects(b);
+	size_t hits = 0, n = b->nr_units;
+	const char **objs = patched ? unit_objects(b) : uncached_objects(b, &hits);
 	double t0 = km_now();
+	char what[96];
 	int ret;
 
 	if (!objs)
@@ -519,6 +1086,8 @@ static int compile_units(struct build *b, bool patched)
 	/* the pristine kernel never sees them: they are the patch's */
 	b->scratch.author_include = patched ? b->opts->author_include : NULL;
 	ret = km_scratch_compile(b->ctx, &b->scratch, objs);
+	if (!ret && !patched)
+		store_pristine(b, objs);
 	free(objs);
 	if (!ret && !patched)
 		ret = place_in_modules(b);
@@ -526,10 +1095,17 @@ static int compile_units(struct build *b, bool patched)
 		ret = check_reads(b);
 	if (!ret)
 		ret = copy_out_objects(b, patched);
-	if (!ret)
-		step_done(b, patched ? "compiling the patched files" :
-				       "compiling the pristine files", t0);
-	return ret;
+	if (ret)
+		return ret;
+	if (patched)
+		snprintf(what, sizeof(what), "compiling the patched files");
+	else if (hits)
+		snprintf(what, sizeof(what), "compiling the pristine files "
+			 "(%zu of %zu from the cache)", hits, n);
+	else
+		snprintf(what, sizeof(what), "compiling the pristine files");
+	step_done(b, what, t0);
+	return 0;
 }
 
 static size_t source_index(const struct build *b, const char *source)
@@ -591,11 +1167,13 @@ static int apply_patches(struct build *b)
 				     b->scratch.src);
 
 	if (!ret) {
-		b->lines = calloc(b->nr_sources, sizeof(*b->lines));
+		b->lines = calloc(b->nr_sources + 1, sizeof(*b->lines));
 		ret = b->lines ? 0 : -ENOMEM;
 	}
 	for (i = 0; !ret && i < b->nr_sources; i++)
 		ret = add_line_directives(b, b->sources[i], &b->lines[i]);
+	if (!ret)
+		ret = add_headers_directives(b);
 	if (!ret)
 		step_done(b, "applying the patches", t0);
 	return ret;
@@ -669,6 +1247,7 @@ static int diff_unit(struct build *b, size_t index)
 	if (ret)
 		return ret;
 	u->have_diff = true;
+	u->diff.layouts_reported = &b->layouts_reported;
 	/* the target's version decides the tables' layout, not a guess */
 	if (arch_layout_for_kernel(b->target.krel))
 		u->diff.layout = arch_layout_for_kernel(b->target.krel);
@@ -1156,6 +1735,7 @@ static void cleanup(struct build *b)
 	for (i = 0; i < b->nr_units; i++)
 		release_unit(&b->units[i]);
 	km_hash_release(&b->patch_globals);
+	km_buf_release(&b->layouts_reported);
 	free(b->units);
 	for (i = 0; i < b->nr_sources; i++) {
 		free(b->sources[i]);
@@ -1164,6 +1744,13 @@ static void cleanup(struct build *b)
 	}
 	free(b->sources);
 	free(b->lines);
+	for (i = 0; i < b->nr_headers; i++) {
+		free(b->headers[i].path);
+		free(b->headers[i].name);
+		km_linemap_release(&b->headers[i].lines);
+	}
+	free(b->headers);
+	km_deps_free(b->deps);
 	for (i = 0; i < b->nr_modules; i++) {
 		km_module_release(b->modules[i]);
 		free(b->modules[i]);
@@ -1210,6 +1797,10 @@ int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
 		ret = create_scratch(&b);
 	if (!ret)
 		ret = place_sources(&b);
+	if (!ret)
+		ret = place_headers(&b);
+	if (!ret)
+		ret = prune_candidates(&b);
 	if (!ret)
 		ret = compile_units(&b, false);
 	if (!ret)

@@ -17,10 +17,21 @@ struct km_build_opts {
 	size_t nr_patches;
 	bool keep;		/* keep the scratch and work directories */
 	bool replace;		/* an atomic-replace (cumulative) patch */
+	size_t max_units;	/* --max-units; 0: KM_BUILD_MAX_UNITS */
 	/* headers for patch authors (kmend/livepatch.h, kpatch-macros.h ...),
 	 * on the include path of the patched compile only; NULL: none */
 	const char *author_include;
 };
+
+/*
+ * A changed header brings in every unit that includes it; each is
+ * preprocessed twice to find those whose code changes.  Past this many,
+ * kmend refuses rather than run for hours (include/linux/sched.h is in
+ * nearly all of them); --max-units raises it.
+ */
+#define KM_BUILD_MAX_UNITS 600
+/* Preprocessing one unit, in CPU seconds, for the estimate shown. */
+#define KM_BUILD_CPP_SECONDS 0.5
 
 /*
  * 0: the module is written; KM_BUILD_NOCHANGE: the patches change nothing

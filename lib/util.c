@@ -503,6 +503,15 @@ bool km_has_word(const char *text, const char *word)
 	return false;
 }
 
+void km_free_list(char **list)
+{
+	size_t i;
+
+	for (i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
 bool km_path_names_module(const char *path, size_t len, const char *name)
 {
 	const char *base = path, *p;

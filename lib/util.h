@@ -50,6 +50,8 @@ bool km_has_word(const char *text, const char *word);
 bool km_path_names_module(const char *path, size_t len, const char *name);
 
 double km_now(void);
+/* Frees a NULL-terminated list of strings and the list. */
+void km_free_list(char **list);
 
 int km_read_file(const char *path, struct km_buf *out);
 /* Write through a temporary file and rename(): never a partial file. */

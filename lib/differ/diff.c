@@ -14,6 +14,7 @@
 #include "correlate.h"
 #include "diff.h"
 #include "identity.h"
+#include "layout.h"
 #include "reloc.h"
 #include "util.h"
 
@@ -460,7 +461,10 @@ int km_diff_objects(struct km_diff *d)
 {
 	int ret;
 
-	ret = km_correlate(d);
+	ret = km_layout_check(d->ctx, d->name, d->orig->path, d->patched->path,
+			      d->layouts_reported);
+	if (!ret)
+		ret = km_correlate(d);
 	if (!ret)
 		ret = km_index_entries(d);
 	if (ret)

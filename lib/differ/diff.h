@@ -43,6 +43,8 @@ struct km_diff {
 	int cmp_depth;
 	bool comparing_init;	/* the function compared is __init code */
 	bool *referenced;	/* patched symbols some relocation names */
+	/* types whose layout change was said, by the build's other units */
+	struct km_buf *layouts_reported;
 	/* what the patch's author asks (author.h) */
 	struct km_diff_callback *callbacks;
 	size_t nr_callbacks;

@@ -9,6 +9,9 @@
  *   CACHE/stamp    what the tree was prepared from; written last, so a tree
  *                  without a matching stamp is never used
  *   CACHE/tmp.*    unpacking in progress (removed by the next prepare)
+ *   CACHE/objects/ pristine objects (objcache.c) and CACHE/deps, the
+ *                  dependency index (deps.c): both named by the tree's id,
+ *                  removed with the tree
  *
  * The tree is prepared where it stays: Kbuild's tools (objtool,
  * resolve_btfids) record absolute paths, so a prepared tree cannot be moved.
@@ -252,7 +255,9 @@ static int remove_leftovers(struct km_ctx *ctx, struct km_tree *tree)
 		char *path;
 
 		if (!km_starts_with(de->d_name, "tmp.") &&
-		    strcmp(de->d_name, "tree") != 0)
+		    strcmp(de->d_name, "tree") != 0 &&
+		    strcmp(de->d_name, "objects") != 0 &&
+		    !km_starts_with(de->d_name, "deps"))
 			continue;
 		path = cache_path(tree, de->d_name);
 		if (!path) {
@@ -627,6 +632,11 @@ int km_tree_prepare(struct km_ctx *ctx, const struct km_target *t,
 		if (!stamp)
 			ret = -errno;
 	}
+	if (!ret) {
+		tree->id = km_strfmt("%016" PRIx64, hash_bytes(stamp,
+							       strlen(stamp)));
+		ret = tree->id ? 0 : -ENOMEM;
+	}
 	if (!ret)
 		ret = acquire_current_tree(ctx, t, tree, stamp);
 	free(stamp);
@@ -643,6 +653,7 @@ void km_tree_release(struct km_tree *tree)
 	free(tree->cache);
 	free(tree->src);
 	free(tree->obj);
+	free(tree->id);
 	memset(tree, 0, sizeof(*tree));
 	tree->lock_fd = -1;
 }
@@ -975,6 +986,39 @@ fail:
 	return ret;
 }
 
+static int restore_path(const struct km_scratch *scratch, const char *path)
+{
+	char *view = km_strfmt("%s/%s", scratch->src, path);
+	char *orig = km_strfmt("%s/%s", scratch->tree->src, path);
+	int ret;
+
+	if (!view || !orig)
+		ret = -ENOMEM;
+	else if (km_is_file(orig))
+		ret = copy_file_as_is(orig, view);
+	else
+		ret = unlink(view) && errno != ENOENT ? -errno : 0;
+	free(view);
+	free(orig);
+	return ret;
+}
+
+int km_scratch_restore(struct km_ctx *ctx, const struct km_scratch *scratch,
+		       const char *const *touched_paths)
+{
+	int ret;
+
+	for (; touched_paths && *touched_paths; touched_paths++) {
+		ret = restore_path(scratch, *touched_paths);
+		if (ret) {
+			km_err(ctx, "cannot restore '%s' in '%s': %s",
+			       *touched_paths, scratch->src, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch)
 {
 	if (scratch->dir) {
@@ -1005,6 +1049,11 @@ static char *cmd_file_of(const struct km_scratch *scratch, const char *object)
 		return km_strfmt("%s/.%s.cmd", scratch->obj, object);
 	return km_strfmt("%s/%.*s/.%s.cmd", scratch->obj,
 			 (int)(slash - object), object, slash + 1);
+}
+
+char *km_scratch_cmd_path(const struct km_scratch *scratch, const char *object)
+{
+	return cmd_file_of(scratch, object);
 }
 
 bool km_scratch_object_is_module(const struct km_scratch *scratch,
@@ -1358,6 +1407,62 @@ static bool is_compiled_once(struct km_ctx *ctx, const char *out,
 	return once;
 }
 
+/* "x.o" -> "x.i" (or "x.s" for x.S): Kbuild's preprocessor rules. */
+static char *preprocessed_target(const struct km_scratch *scratch,
+				 const char *object)
+{
+	char *source = source_of_object(scratch, object);
+	bool is_asm = source && km_ends_with(source, ".S");
+
+	free(source);
+	return km_strfmt("%.*s%s", (int)strlen(object) - 1, object,
+			 is_asm ? "s" : "i");
+}
+
+char *km_scratch_preprocessed_path(const struct km_scratch *scratch,
+				   const char *object)
+{
+	char *target = preprocessed_target(scratch, object);
+	char *path = target ? km_scratch_object_path(scratch, target) : NULL;
+
+	free(target);
+	return path;
+}
+
+static char **preprocessed_targets(const struct km_scratch *scratch,
+				   const char *const *objects, size_t n)
+{
+	char **targets = calloc(n + 1, sizeof(*targets));
+	size_t i;
+
+	for (i = 0; targets && i < n; i++) {
+		targets[i] = preprocessed_target(scratch, objects[i]);
+		if (!targets[i]) {
+			km_free_list(targets);
+			return NULL;
+		}
+	}
+	return targets;
+}
+
+static int remove_old_preprocessed(const struct km_scratch *scratch,
+				   char *const *targets)
+{
+	for (; *targets; targets++) {
+		char *path = km_scratch_object_path(scratch, *targets);
+		int ret = 0;
+
+		if (!path)
+			return -ENOMEM;
+		if (unlink(path) && errno != ENOENT)
+			ret = -errno;
+		free(path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * Kbuild's environment, with CPATH naming the author's headers when set:
  * gcc searches CPATH after every -I of the command line, so the kernel's
@@ -1399,14 +1504,86 @@ static void free_compile_env(const struct km_scratch *scratch, char **env)
 	free(env);
 }
 
+/* make in the view for targets, on the way of the objects' descent. */
+static int run_kbuild_targets(struct km_ctx *ctx,
+			      const struct km_scratch *scratch,
+			      const char *const *objects,
+			      const char *const *targets, size_t n,
+			      struct km_buf *out)
+{
+	char **argv = NULL, *jobs = jobs_arg(), *descent = NULL;
+	char **env = compile_env(scratch);
+	size_t i = 0;
+	int ret;
+
+	descent = descent_arg(ctx, scratch, objects);
+	argv = calloc(n + 8, sizeof(*argv));
+	if (!jobs || !descent || !argv || !env) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	argv[i++] = "make";
+	argv[i++] = "-C";
+	argv[i++] = scratch->src;
+	argv[i++] = jobs;
+	argv[i++] = "O=obj";
+	argv[i++] = KM_KCFLAGS;
+	argv[i++] = descent;
+	memcpy(argv + i, targets, n * sizeof(*argv));
+	ret = km_run(ctx, NULL, argv, env, out);
+	km_debug(ctx, "%s", out->buf ? out->buf : "");
+	if (ret < 0)
+		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
+out:
+	free_compile_env(scratch, env);
+	free(argv);
+	free(jobs);
+	free(descent);
+	return ret;
+}
+
+int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
+			  const char *const *objects)
+{
+	struct km_buf out = KM_BUF_INIT;
+	char **targets;
+	size_t n = 0;
+	int ret;
+
+	while (objects[n])
+		n++;
+	if (!n)
+		return 0;
+	ret = check_objects(ctx, scratch, objects);
+	if (ret)
+		return ret;
+	targets = preprocessed_targets(scratch, objects, n);
+	if (!targets)
+		return -ENOMEM;
+	ret = remove_old_preprocessed(scratch, targets);
+	if (!ret)
+		ret = run_kbuild_targets(ctx, scratch, objects,
+					 (const char *const *)targets, n, &out);
+	if (ret > 0) {
+		km_err(ctx, "preprocessing failed in '%s':", scratch->src);
+		if (!out.buf || !log_compiler_errors(ctx, out.buf))
+			log_output_tail(ctx, &out, 25);
+		ret = -EIO;
+	} else if (!ret && !are_objects_present(ctx, scratch,
+					(const char *const *)targets)) {
+		ret = -EIO;
+	}
+	km_buf_release(&out);
+	km_free_list(targets);
+	return ret;
+}
+
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects)
 {
-	char **env = NULL;
 	struct km_buf out = KM_BUF_INIT;
-	char **argv = NULL, *jobs = NULL, *descent = NULL;
 	double start = km_now();
-	size_t n = 0, i;
+	size_t n = 0;
 	int ret;
 
 	while (objects[n])
@@ -1418,30 +1595,12 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		ret = remove_old_objects(scratch, objects);
 	if (ret)
 		return ret;
-	jobs = jobs_arg();
-	descent = descent_arg(ctx, scratch, objects);
-	argv = calloc(n + 8, sizeof(*argv));
-	env = compile_env(scratch);
-	if (!jobs || !descent || !argv || !env) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	i = 0;
-	argv[i++] = "make";
-	argv[i++] = "-C";
-	argv[i++] = scratch->src;
-	argv[i++] = jobs;
-	argv[i++] = "O=obj";
-	argv[i++] = KM_KCFLAGS;
-	argv[i++] = descent;
-	memcpy(argv + i, objects, n * sizeof(*argv));
-	ret = km_run(ctx, NULL, argv, env, &out);
-	km_debug(ctx, "%s", out.buf ? out.buf : "");
-	if (ret < 0) {
-		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
-	} else if (ret > 0) {
+	ret = run_kbuild_targets(ctx, scratch, objects, objects, n, &out);
+	if (ret > 0) {
 		report_failed_objects(ctx, scratch, objects, &out);
 		ret = -EIO;
+	} else if (ret < 0) {
+		/* logged */
 	} else if (!are_objects_present(ctx, scratch, objects)) {
 		ret = -EIO;
 	} else if (!is_compiled_once(ctx, out.buf ? out.buf : "", objects)) {
@@ -1450,11 +1609,6 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		km_debug(ctx, "compiling %zu file%s ... %.1f s", n,
 			n == 1 ? "" : "s", km_now() - start);
 	}
-out:
 	km_buf_release(&out);
-	free_compile_env(scratch, env);
-	free(argv);
-	free(jobs);
-	free(descent);
 	return ret;
 }

@@ -28,6 +28,9 @@ struct km_tree {
 	char *src;		/* CACHE/tree: the prepared source */
 	char *obj;		/* CACHE/tree/obj: its Kbuild output tree */
 	int lock_fd;		/* shared lock on CACHE/lock while in use */
+	char *id;		/* 16 hex digits naming what the tree was
+				 * prepared from (its stamp): keys what is
+				 * cached beside it (objcache.h, deps.h) */
 };
 
 /*
@@ -66,6 +69,12 @@ struct km_scratch {
 int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 		      const char *const *touched_paths,
 		      struct km_scratch *scratch);
+/*
+ * Puts the tree's own copies of the touched paths back into the view
+ * (undoing a patch), with their times; a path the tree lacks is removed.
+ */
+int km_scratch_restore(struct km_ctx *ctx, const struct km_scratch *scratch,
+		       const char *const *touched_paths);
 /* Removes the view (unless scratch->keep, then logs where it is). */
 void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch);
 
@@ -80,6 +89,19 @@ void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch);
  */
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects);
+/*
+ * Preprocesses the objects' sources (x.o -> OBJ/x.i, Kbuild's own rule, with
+ * the object's real flags), all in one make.  The same checks as
+ * km_scratch_compile(); a source the preprocessor rejects is logged.
+ */
+int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
+			  const char *const *objects);
+/* Where km_scratch_preprocess() left the object's source: OBJ/x.i (.s for
+ * an assembly source). */
+char *km_scratch_preprocessed_path(const struct km_scratch *scratch,
+				   const char *object);
+/* OBJ/dir/.x.o.cmd: how Kbuild compiled the object. */
+char *km_scratch_cmd_path(const struct km_scratch *scratch, const char *object);
 /* Path of a compiled object inside the view, for copying it out. */
 char *km_scratch_object_path(const struct km_scratch *scratch,
 			     const char *object);

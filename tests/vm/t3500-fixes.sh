@@ -41,8 +41,8 @@ FIXES="
 	callbacks
 	kpatch-macros
 	shadow-var
+	header-macro
 "
-# Not listed yet (see README.md): header-macro
 
 # The refusals checked today.
 REFUSALS="
@@ -56,8 +56,8 @@ REFUSALS="
 	refuse-vdso
 	refuse-exit
 	refuse-livepatch
+	refuse-struct-header
 "
-# Not listed yet (see README.md): refuse-struct-header
 
 
 CORPUS=$TEST_DIR/fixes
