@@ -144,6 +144,27 @@ static unsigned long kallsyms_addr(const char *text, const char *object,
 	return pos || seen == 1 ? found : 0;
 }
 
+/*
+ * Whether /proc/kallsyms hides the addresses (all zero): kptr_restrict 2,
+ * or a reader without CAP_SYSLOG.  A few absolute symbols are at 0 anyway,
+ * so one nonzero address is enough to tell.
+ */
+static bool kallsyms_hidden(const char *text)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		unsigned long addr;
+
+		if (sscanf(line, "%lx", &addr) == 1 && addr)
+			return false;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return true;
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -267,6 +288,15 @@ static int check_memory(const struct km_runtime_paths *rp, char *proof,
 				     "/proc/kcore or /proc/kallsyms cannot be "
 				     "read (%s): the running code is not "
 				     "compared", strerror(ret ? -ret : EACCES));
+	}
+	if (kallsyms_hidden(k.kallsyms)) {
+		kcore_close(&k);
+		return km_checks_add(c, "run-pre", KM_CHECK_SKIP, 0,
+				     "/proc/kallsyms hides the addresses "
+				     "(kptr_restrict is 2, or no CAP_SYSLOG): "
+				     "the running code is not compared; as "
+				     "root, 'echo 1 >/proc/sys/kernel/"
+				     "kptr_restrict' shows them");
 	}
 	for (line = strtok_r(proof, "\n", &save); !ret && line;
 	     line = strtok_r(NULL, "\n", &save)) {
