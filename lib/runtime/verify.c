@@ -115,6 +115,23 @@ static int kcore_read(const struct kcore *k, unsigned long addr, size_t size,
 }
 
 /*
+ * Copies the line at text into buf (cut to its size) and returns the
+ * next line, or NULL at the end.  sscanf on the line itself would be
+ * quadratic: glibc's sscanf takes the strlen of its whole input, here the
+ * rest of /proc/kallsyms (minutes in the VM).
+ */
+static const char *next_line(const char *text, char *buf, size_t size)
+{
+	size_t len;
+
+	if (!text || !*text)
+		return NULL;
+	len = strcspn(text, "\n");
+	snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), text);
+	return text[len] ? text + len + 1 : text + len;
+}
+
+/*
  * The address of object's symbol name at livepatch position pos (0: the
  * only one) in /proc/kallsyms; 0 when not found or hidden.
  */
@@ -124,11 +141,12 @@ static unsigned long kallsyms_addr(const char *text, const char *object,
 	const char *line = text;
 	unsigned long seen = 0, found = 0;
 	bool vmlinux = !strcmp(object, "vmlinux");
+	char buf[512];
 
-	while (line && *line) {
+	while ((line = next_line(line, buf, sizeof(buf)))) {
 		unsigned long addr;
 		char type, sym[256], mod[128] = "";
-		int n = sscanf(line, "%lx %c %255s [%127[^]]]", &addr, &type,
+		int n = sscanf(buf, "%lx %c %255s [%127[^]]]", &addr, &type,
 			       sym, mod);
 
 		if (n >= 3 && !strcmp(sym, name) &&
@@ -137,9 +155,6 @@ static unsigned long kallsyms_addr(const char *text, const char *object,
 			if (!found && (!pos || seen == pos))
 				found = addr;
 		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
 	}
 	return pos || seen == 1 ? found : 0;
 }
@@ -153,14 +168,13 @@ static bool kallsyms_hidden(const char *text)
 {
 	const char *line = text;
 
-	while (line && *line) {
+	char buf[512];
+
+	while ((line = next_line(line, buf, sizeof(buf)))) {
 		unsigned long addr;
 
-		if (sscanf(line, "%lx", &addr) == 1 && addr)
+		if (sscanf(buf, "%lx", &addr) == 1 && addr)
 			return false;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
 	}
 	return true;
 }
