@@ -113,6 +113,8 @@ int cmd_load(struct km_cli *cli, int argc, char **argv)
 	int c, ret;
 
 	cli_loader_init(cli, &l);
+	/* identity and conflicts (precheck.c), for a file and --installed */
+	l.check = km_preload_checks;
 	while ((c = getopt_long(argc, argv, "+t:g:ih", cli_transition_options,
 				NULL)) != -1) {
 		ret = cli_transition_option(cli, c, optarg, &l);
@@ -138,11 +140,7 @@ int cmd_load(struct km_cli *cli, int argc, char **argv)
 		km_warn(&cli->ctx, "--force: a transition that does not finish "
 			"by its deadline is forced, not reverted; a task still "
 			"running replaced code may then crash the kernel");
-	ret = km_lp_require_root(&l, argv[optind]);
-	if (!ret)
-		ret = km_preload_checks(&cli->ctx, argv[optind]);
-	if (!ret)
-		ret = km_lp_load(&l, argv[optind], &name);
+	ret = km_lp_load(&l, argv[optind], &name);
 	if (ret < 0)
 		return km_exit_code(ret);
 	printf("%s\n", name);

@@ -48,6 +48,7 @@ void km_loader_init(struct km_loader *l, struct km_ctx *ctx)
 	l->grace = KM_LOADER_GRACE;
 	l->signal = true;
 	l->force = false;
+	l->check = NULL;
 }
 
 static void sleep_a_little(void)
@@ -179,15 +180,6 @@ static int check_root(const struct km_loader *l, const char *what)
 		return 0;
 	km_err(l->ctx, "%s: must be root", what);
 	return -EPERM;
-}
-
-int km_lp_require_root(const struct km_loader *l, const char *path)
-{
-	char *what = km_strfmt("cannot load '%s'", path);
-	int ret = what ? check_root(l, what) : -ENOMEM;
-
-	free(what);
-	return ret;
 }
 
 /*
@@ -331,6 +323,9 @@ static int check_loadable(const struct km_loader *l,
 		       name);
 		ret = -EEXIST;
 	}
+	/* the machine's checks first: they say more than vermagic */
+	if (!ret && l->check)
+		ret = l->check(l->ctx, mi->path);
 	if (!ret)
 		ret = check_vermagic(l, mi);
 	if (!ret)

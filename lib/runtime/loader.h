@@ -43,6 +43,13 @@ struct km_loader {
 	double grace;		/* seconds between signals to blocking tasks */
 	bool signal;		/* signal blocking tasks after each grace */
 	bool force;		/* at the deadline, force instead of revert */
+	/*
+	 * Checks of the module against this machine, after the loader's own
+	 * (a live patch, livepatch enabled, root, not loaded yet), before its
+	 * vermagic check and before the kernel sees it (NULL: none): 0 or a
+	 * negative errno, logged.
+	 */
+	int (*check)(struct km_ctx *ctx, const char *path);
 };
 
 /* One applied patch, as /sys/kernel/livepatch/<name> shows it. */
@@ -113,8 +120,5 @@ void km_func_ref_json(struct km_json *j, const char *key,
 		      const struct km_func_ref *f);
 void km_lp_patch_json(struct km_json *j, const char *key,
 		      const struct km_lp_patch *p);
-
-/* "cannot load 'PATH': must be root" unless it is: 0 or -EPERM. */
-int km_lp_require_root(const struct km_loader *l, const char *path);
 
 #endif

@@ -80,6 +80,7 @@ test_expect_success 'kmend load refuses a module for another build before callin
 	make_root &&
 	printf "\004\000\000\000\024\000\000\000\003\000\000\000GNU\000aaaaaaaaaaaaaaaaaaaa" >root/sys/kernel/notes &&
 	KMEND_RUNTIME_ROOT=$PWD/root KMEND_RUNTIME_RELEASE=$KREL \
+	KMEND_LIVEPATCH_SYSFS=$PWD/root/sys/kernel/livepatch \
 		test_expect_code 1 "$KMEND" load fix.ko 2>err &&
 	test_grep "cannot load .fix.ko.: build-id vmlinux: it was built for vmlinux with build-id" err &&
 	! test_grep "livepatch is not enabled" err
@@ -109,6 +110,7 @@ test_expect_success 'kmend verify and load: an IPMODIFY hook (kprobe with a post
 	test_expect_code 2 verify fix.ko >out &&
 	test_grep "^FAIL  *conflicts vmlinux:proc_tgid_stat .*hooked by a kprobe with a post handler" out &&
 	KMEND_RUNTIME_ROOT=$PWD/root KMEND_RUNTIME_RELEASE=$KREL \
+	KMEND_LIVEPATCH_SYSFS=$PWD/root/sys/kernel/livepatch \
 		test_expect_code 2 "$KMEND" load fix.ko 2>err &&
 	test_grep "instruction pointer" err
 '
