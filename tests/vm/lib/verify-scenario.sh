@@ -76,7 +76,7 @@ for other in other_release other_build; do
 	check "$other: run-pre not compared" \
 		grep -q "^skipped run-pre  *not compared: the module is for another kernel" out
 	kmend verify --json "$other.ko" >json; rc=$?
-	check "$other: --json says "ok": false, exit 1" sh -c "[ $rc -eq 1 ] && grep -q '\"ok\":false' json"
+	check "$other: --json: ok is false, exit 1" sh -c "[ $rc -eq 1 ] && grep -q '\"ok\":false' json"
 	kmend load "$other.ko" >out 2>err; rc=$?
 	echo "# kmend load $other.ko (exit $rc)"; show out err
 	check "$other: kmend load exits 1" [ "$rc" -eq 1 ]
