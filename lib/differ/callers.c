@@ -21,6 +21,7 @@
 
 #include "arch.h"
 #include "callers.h"
+#include "compare.h"
 #include "identity.h"
 #include "reloc.h"
 #include "util.h"
@@ -93,13 +94,91 @@ static bool is_direct_branch(const struct kelf_sec *s,
 				     r->offset - start);
 }
 
+/* Where an alternative of function f has its replacement code. */
+struct replacement {
+	const struct kelf_sec *sec;
+	GElf_Addr start;
+	size_t len;
+};
+
+static bool replacement_of(struct km_diff *d, const struct km_entry *e,
+			   struct replacement *rp)
+{
+	const struct arch_special *sp = e->sp;
+	GElf_Addr at = e->index * sp->entsize + sp->repl_offset_at;
+	struct kelf_target t;
+	struct kelf_rela *r;
+	size_t n;
+
+	if (!sp->repl_offset_at || !e->sec->data)
+		return false;
+	r = kelf_relas_in(e->sec, at, at + 1, &n);
+	if (n != 1 || kelf_target_of(d->ctx, d->patched, e->sec, r, &t) ||
+	    !t.sec || t.sym || t.off < 0)
+		return false;
+	rp->sec = t.sec;
+	rp->start = (GElf_Addr)t.off;
+	rp->len = e->sec->data[e->index * sp->entsize + sp->repl_len_at];
+	return rp->start + rp->len <= t.sec->size;
+}
+
+/*
+ * The function whose alternative holds offset off of sec (code without
+ * functions: .altinstr_replacement): the kernel copies it into that
+ * function.  NULL when none does.
+ */
+static struct kelf_sym *owner_of_replacement(struct km_diff *d,
+					     const struct kelf_sec *sec,
+					     GElf_Addr off,
+					     struct replacement *found)
+{
+	struct kelf_sym *f;
+
+	for_each_sym(d->patched, f) {
+		const struct km_entries *es;
+		size_t i;
+
+		if (!kelf_is_function(f) || !kelf_is_text(f->sec))
+			continue;
+		es = km_entries_of(d, d->patched, f);
+		for (i = 0; es && i < es->n; i++) {
+			struct replacement rp;
+
+			if (replacement_of(d, &es->v[i], &rp) && rp.sec == sec &&
+			    off >= rp.start && off < rp.start + rp.len) {
+				*found = rp;
+				return f;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* A direct call or jump in an alternative's replacement of its owner's. */
+static struct kelf_sym *replacement_caller(struct km_diff *d,
+					   const struct kelf_sec *s,
+					   const struct kelf_rela *r)
+{
+	struct replacement rp;
+	struct kelf_sym *owner;
+
+	if (!kelf_is_text(s) || !s->data)
+		return NULL;
+	owner = owner_of_replacement(d, s, r->offset, &rp);
+	if (!owner || !arch_is_direct_branch(s->data + rp.start, rp.len,
+					     r->offset - rp.start))
+		return NULL;
+	return owner;
+}
+
 /*
  * One relocation that names f: a direct call or jump from a function (its
  * .cold part counts as the function) adds a caller; __init code ran at boot
  * and is gone; anything else takes f's address.  1 when it does.
  */
 static int note_use(struct km_diff *d, struct kelf_sym *f, struct kelf_sec *s,
-		    const struct kelf_rela *r, struct callers *c)
+		    const struct kelf_rela *r, GElf_Sxword off,
+		    struct callers *c)
 {
 	struct kelf_sym *user = kelf_symbol_at(d->patched, s, r->offset);
 
@@ -110,6 +189,14 @@ static int note_use(struct km_diff *d, struct kelf_sym *f, struct kelf_sec *s,
 	if (user && kelf_is_function(user) && kelf_is_text(s) &&
 	    is_direct_branch(s, user, r))
 		return is_init_code(user) ? 0 : add_caller(c, user);
+	/* out-of-line code of f itself (.altinstr_aux) jumping back in */
+	if (!user && kelf_is_text(s) && off > 0)
+		return 0;
+	if (!user && (user = replacement_caller(d, s, r)) != NULL) {
+		if (user->parent && is_cold_part(user))
+			user = user->parent;
+		return is_init_code(user) || user == f ? 0 : add_caller(c, user);
+	}
 	snprintf(c->where, sizeof(c->where), "%s+0x%lx (section %s)",
 		 user ? user->name : s->name,
 		 (unsigned long)(r->offset - (user ? user->sym.st_value : 0)),
@@ -136,7 +223,7 @@ static int find_callers(struct km_diff *d, struct kelf_sym *f,
 				return ret;
 			if (t.sym != f)
 				continue;
-			ret = note_use(d, f, s, r, c);
+			ret = note_use(d, f, s, r, t.off, c);
 			if (ret)
 				return ret;
 		}

@@ -102,4 +102,31 @@ test_expect_success 'a notrace function that only __init code calls is refused' 
 	test_grep "function .early[.a-z0-9]*. has no ftrace entry .* and nothing calls it that could be replaced instead" err
 '
 
+test_expect_success 'a notrace helper called from an alternative: its owner is replaced' '
+	cat >alt.c <<-\C &&
+	int other(int);
+	static __attribute__((no_instrument_function, noinline, used)) int quiet_fix(void) { return other(1) + 1; }
+	/* ALTERNATIVE("nop5", "call quiet_fix", feature) in a traceable function */
+	int with_alt(int x)
+	{
+		asm volatile("661: .byte 0x0f,0x1f,0x44,0x00,0x00\n662:\n"
+			     ".pushsection .altinstructions,\"a\"\n"
+			     " .long 661b - .\n .long 6641f - .\n .word 3\n"
+			     " .byte 662b-661b\n .byte 6651f-6641f\n.popsection\n"
+			     ".pushsection .altinstr_replacement,\"ax\"\n"
+			     "6641: call quiet_fix\n6651:\n.popsection\n" ::: "memory");
+		return other(x);
+	}
+	C
+	sed "s/other(1) + 1;/other(1) + 2;/" alt.c >alt-patched.c &&
+	compile_pair alt &&
+	readelf -rW alt.o | grep -A3 "rela.altinstr_replacement" | grep -q quiet_fix &&
+	kmend_diff 0 -o alt-out.o alt.o alt-patched.o &&
+	printf "%s\n" "carried  quiet_fix" "replaced with_alt" >expect &&
+	test_cmp expect out &&
+	readelf -rW alt-out.o >relocs &&
+	sed -n "/rela.altinstr_replacement/,/^\$/p" relocs >repl &&
+	test_grep "quiet_fix - 4" repl
+'
+
 test_done
