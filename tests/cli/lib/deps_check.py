@@ -47,6 +47,12 @@ for cmd in glob.glob(os.path.join(top, 'objects', '*', '**', '*.o.cmd'),
     have = reached(index[m.group(1)])
     for dep in re.findall(r'^\s+(\S+\.h)\s*\\?$', text, re.M):
         path = os.path.normpath(dep[3:] if dep.startswith('../') else 'obj/' + dep)
+        # headers a directory's own rule generates while building it (selinux's
+        # flask.h from classmap.h): no patch changes them, and the prepared
+        # tree has them only once such a unit was built; see docs/cache.md
+        if path.startswith('obj/') and not path.startswith('obj/include/') \
+                and not path.startswith('obj/arch/'):
+            continue
         headers += 1
         if path not in have:
             print('%s reads %s, the index does not say so' % (m.group(1), path))
