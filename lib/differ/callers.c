@@ -37,22 +37,12 @@ struct callers {
 	char where[256];	/* the first use that is not a direct call */
 };
 
-static bool is_cold_part(const struct kelf_sym *s)
-{
-	return strstr(s->name, ".cold") != NULL;
-}
-
-static bool is_init_code(const struct kelf_sym *s)
-{
-	return km_kind_is_init(km_section_kind(s->sec));
-}
-
 /* A changed function of its own section that livepatch cannot redirect. */
 static bool cannot_redirect(const struct kelf_sym *p)
 {
 	return kelf_is_function(p) && kelf_is_text(p->sec) &&
-	       p->status == KELF_CHANGED && !p->copy && !is_cold_part(p) &&
-	       !is_init_code(p) &&
+	       p->status == KELF_CHANGED && !p->copy && !km_is_cold_part(p) &&
+	       !km_is_init_code(p) &&
 	       (p->sec->func == p || strcmp(p->sec->name, ".text")) &&
 	       !arch_has_fentry(p->sec, p->sym.st_value);
 }
@@ -182,20 +172,20 @@ static int note_use(struct km_diff *d, struct kelf_sym *f, struct kelf_sec *s,
 {
 	struct kelf_sym *user = kelf_symbol_at(d->patched, s, r->offset);
 
-	if (user && user->parent && is_cold_part(user))
+	if (user && user->parent && km_is_cold_part(user))
 		user = user->parent;
 	if (user == f)
 		return 0;
 	if (user && kelf_is_function(user) && kelf_is_text(s) &&
 	    is_direct_branch(s, user, r))
-		return is_init_code(user) ? 0 : add_caller(c, user);
+		return km_is_init_code(user) ? 0 : add_caller(c, user);
 	/* out-of-line code of f itself (.altinstr_aux) jumping back in */
 	if (!user && kelf_is_text(s) && off > 0)
 		return 0;
 	if (!user && (user = replacement_caller(d, s, r)) != NULL) {
-		if (user->parent && is_cold_part(user))
+		if (user->parent && km_is_cold_part(user))
 			user = user->parent;
-		return is_init_code(user) || user == f ? 0 : add_caller(c, user);
+		return km_is_init_code(user) || user == f ? 0 : add_caller(c, user);
 	}
 	snprintf(c->where, sizeof(c->where), "%s+0x%lx (section %s)",
 		 user ? user->name : s->name,

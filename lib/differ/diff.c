@@ -146,16 +146,6 @@ static bool only_lines_differ(struct km_diff *d, const struct kelf_sym *p,
 	return true;
 }
 
-static bool is_init_code(const struct kelf_sym *s)
-{
-	return km_kind_is_init(km_section_kind(s->sec));
-}
-
-static bool is_cold_part(const struct kelf_sym *s)
-{
-	return strstr(s->name, ".cold") != NULL;
-}
-
 static bool is_code(const struct kelf_sym *s)
 {
 	return kelf_is_function(s) && kelf_is_text(s->sec);
@@ -168,14 +158,14 @@ static void compare_functions(struct km_diff *d)
 	for_each_sym(d->patched, p) {
 		if (!is_code(p))
 			continue;
-		d->comparing_init = is_init_code(p);
+		d->comparing_init = km_is_init_code(p);
 		if (!p->twin)
 			p->status = KELF_NEW;
 		else if (!km_same_contents(d, p, p->twin))
 			p->status = KELF_CHANGED;
 		d->comparing_init = false;
 		/* code that already ran at boot: a moved __LINE__ is no change */
-		if (p->status == KELF_CHANGED && is_init_code(p) &&
+		if (p->status == KELF_CHANGED && km_is_init_code(p) &&
 		    only_lines_differ(d, p, p->twin)) {
 			km_debug(d->ctx, "%s: only line numbers moved in __init "
 				 "function '%s'", d->name, p->name);
@@ -190,7 +180,7 @@ static void note_removed_functions(struct km_diff *d)
 	struct kelf_sym *o;
 
 	for_each_sym(d->orig, o) {
-		if (!is_code(o) || o->twin || is_init_code(o) || is_cold_part(o) ||
+		if (!is_code(o) || o->twin || km_is_init_code(o) || km_is_cold_part(o) ||
 		    km_is_numbered_name(o->name) ||
 		    kelf_find_symbol(d->patched, o->name))
 			continue;
@@ -208,7 +198,7 @@ static void link_cold_parts(struct km_diff *d)
 	for_each_sym(d->patched, p) {
 		char *base;
 
-		if (!kelf_is_function(p) || !is_cold_part(p))
+		if (!kelf_is_function(p) || !km_is_cold_part(p))
 			continue;
 		base = strndup(p->name, (size_t)(strstr(p->name, ".cold") - p->name));
 		if (!base)
@@ -427,7 +417,7 @@ static int add_func(struct km_diff *d, struct kelf_sym *p)
 	f->sym = p;
 	f->orig = p->twin;
 	f->status = p->status;
-	f->replaces = p->status == KELF_CHANGED && !is_cold_part(p) && !p->copy;
+	f->replaces = p->status == KELF_CHANGED && !km_is_cold_part(p) && !p->copy;
 	if (f->replaces)
 		d->nr_replaced++;
 	if (p->status == KELF_NEW && p->bind != STB_LOCAL)
@@ -445,7 +435,7 @@ static int collect_functions(struct km_diff *d)
 		if (!is_code(p))
 			continue;
 		/* a cold part travels with its parent */
-		if (is_cold_part(p) && p->parent && p->parent->status != KELF_SAME)
+		if (km_is_cold_part(p) && p->parent && p->parent->status != KELF_SAME)
 			p->status = p->twin ? KELF_CHANGED : KELF_NEW;
 		if (p->status == KELF_SAME)
 			continue;

@@ -196,3 +196,13 @@ bool km_same_base_name(const char *a, const char *b)
 	free(y);
 	return same;
 }
+
+bool km_is_init_code(const struct kelf_sym *s)
+{
+	return s->sec && km_kind_is_init(km_section_kind(s->sec));
+}
+
+bool km_is_cold_part(const struct kelf_sym *s)
+{
+	return strstr(s->name, ".cold") != NULL;
+}

@@ -32,6 +32,10 @@ enum km_sec_kind km_section_kind(const struct kelf_sec *sec);
 const char *km_kind_name(enum km_sec_kind kind);
 /* Gone after boot (or never loaded): init and exit code and data. */
 bool km_kind_is_init(enum km_sec_kind kind);
+/* A function of __init or __exit code (km_kind_is_init of its section). */
+bool km_is_init_code(const struct kelf_sym *s);
+/* foo.cold: the part of foo the compiler moved out of line. */
+bool km_is_cold_part(const struct kelf_sym *s);
 /* Data the running kernel cannot write (or write any more). */
 bool km_kind_is_readonly(enum km_sec_kind kind);
 
