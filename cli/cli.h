@@ -72,6 +72,13 @@ char *cli_dir_of_self(void);
 /* Prints "usage: ..." to stderr and returns KM_EXIT_USAGE. */
 int cli_usage(struct km_cli *cli, const char *usage);
 /*
+ * The options of a reading command that has only --json and --help:
+ * -1 to go on (optind at the first operand, *json set), else the exit
+ * code (--help printed usage: 0; a bad option: KM_EXIT_USAGE).
+ */
+int cli_json_options(struct km_cli *cli, int argc, char **argv,
+		     const char *usage, bool *json);
+/*
  * A number of seconds > 0 from arg, the value of option (e.g. "--timeout"),
  * into *out; false, after saying so with cli_error(), when it is not one.
  */

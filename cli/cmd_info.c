@@ -178,26 +178,12 @@ static int info_loaded(struct km_cli *cli, const char *name, bool json)
 
 int cmd_info(struct km_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool json = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: %s\n", info_usage);
-			return KM_EXIT_OK;
-		default:
-			return cli_usage(cli, info_usage);
-		}
-	}
+	c = cli_json_options(cli, argc, argv, info_usage, &json);
+	if (c >= 0)
+		return c;
 	if (argc - optind != 1) {
 		cli_error(cli, "info takes exactly one live patch name or module "
 			  "file");

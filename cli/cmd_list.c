@@ -50,29 +50,15 @@ static int print_list_json(const struct km_lp_list *list)
 
 int cmd_list(struct km_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct km_lp_list list;
 	struct km_loader l;
 	bool json = false;
 	int c, ret;
 
 	cli_loader_init(cli, &l);
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: %s\n", list_usage);
-			return KM_EXIT_OK;
-		default:
-			return cli_usage(cli, list_usage);
-		}
-	}
+	c = cli_json_options(cli, argc, argv, list_usage, &json);
+	if (c >= 0)
+		return c;
 	if (optind != argc) {
 		cli_error(cli, "list takes no arguments");
 		return cli_usage(cli, list_usage);

@@ -86,29 +86,15 @@ static int print_status_json(const struct km_status *st)
 
 int cmd_status(struct km_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct km_status st;
 	struct km_loader l;
 	bool json = false;
 	int c, ret;
 
 	cli_loader_init(cli, &l);
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: %s\n", status_usage);
-			return KM_EXIT_OK;
-		default:
-			return cli_usage(cli, status_usage);
-		}
-	}
+	c = cli_json_options(cli, argc, argv, status_usage, &json);
+	if (c >= 0)
+		return c;
 	if (optind != argc) {
 		cli_error(cli, "status takes no arguments");
 		return cli_usage(cli, status_usage);

@@ -50,29 +50,15 @@ static int print_json(const char *path, const struct km_checks *c, int verdict)
 
 int cmd_verify(struct km_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct km_runtime_paths rp = { getenv("KMEND_RUNTIME_ROOT"),
 				       getenv("KMEND_RUNTIME_RELEASE") };
 	struct km_checks c = { 0 };
 	int ch, ret, verdict;
 	bool json = false;
 
-	while ((ch = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			printf("usage: %s\n", verify_usage);
-			return KM_EXIT_OK;
-		default:
-			return cli_usage(cli, verify_usage);
-		}
-	}
+	ch = cli_json_options(cli, argc, argv, verify_usage, &json);
+	if (ch >= 0)
+		return ch;
 	if (argc - optind != 1) {
 		cli_error(cli, "verify takes exactly one module file");
 		return cli_usage(cli, verify_usage);

@@ -89,6 +89,32 @@ int cli_usage(struct km_cli *cli, const char *usage)
 	return KM_EXIT_USAGE;
 }
 
+int cli_json_options(struct km_cli *cli, int argc, char **argv,
+		     const char *usage, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*json = false;
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			return KM_EXIT_OK;
+		default:
+			return cli_usage(cli, usage);
+		}
+	}
+	return -1;
+}
+
 bool cli_parse_seconds(struct km_cli *cli, const char *option, const char *arg,
 		       double *out)
 {
