@@ -19,6 +19,7 @@
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
+	"                   [--config FILE] [--headers DIR]\n"
 	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace] [--fuzz N]\n"
 	"                   [--max-units N] FIX.patch...\n"
 	"       kmend build -k KREL -k KREL... | --kernels FILE [--outdir DIR]\n"
@@ -30,6 +31,9 @@ static const char build_usage[] =
 	"                       else the newest installed)\n"
 	"  -s, --source PATH    kernel source tree or tarball\n"
 	"      --vmlinux FILE   the target's vmlinux with symbols\n"
+	"      --config FILE    the target's .config (default /boot/config-KREL)\n"
+	"      --headers DIR    the target's headers, with Module.symvers\n"
+	"                       (default /lib/modules/KREL/build)\n"
 	"      --cache DIR      cache directory (default $XDG_CACHE_HOME/kmend)\n"
 	"  -n, --name NAME      module and patch name (default kmend_<patch>)\n"
 	"  -o, --output FILE    the module to write (default NAME.ko)\n"
@@ -266,6 +270,8 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		{ "replace", no_argument, NULL, 'R' },
 		{ "max-units", required_argument, NULL, 'M' },
 		{ "fuzz", required_argument, NULL, 'Z' },
+		{ "config", required_argument, NULL, 'G' },
+		{ "headers", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -313,6 +319,12 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		case 'V':
 			o.target.vmlinux = optarg;
 			break;
+		case 'G':
+			o.target.config = optarg;
+			break;
+		case 'H':
+			o.target.headers = optarg;
+			break;
 		case 'C':
 			o.target.cache_dir = optarg;
 			break;
@@ -359,8 +371,10 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		ret = cli_usage(cli, build_usage);
 		goto out;
 	}
-	if (fleet && (o.output || o.target.source || o.target.vmlinux)) {
-		cli_error(cli, "-o, -s and --vmlinux name one kernel's files: "
+	if (fleet && (o.output || o.target.source || o.target.vmlinux ||
+		      o.target.config || o.target.headers)) {
+		cli_error(cli, "-o, -s, --vmlinux, --config and --headers name "
+			  "one kernel's files: "
 			  "with many kernels, give --outdir DIR and let each "
 			  "kernel's pieces be found (kmend fetch KREL)");
 		ret = cli_usage(cli, build_usage);

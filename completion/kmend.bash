@@ -40,7 +40,7 @@ _kmend()
 	-k|--kernel)
 		COMPREPLY=($(compgen -W "$(_kmend_kernels)" -- "$cur"))
 		return ;;
-	-s|--source|--cache|--outdir|-r|--root|--man)
+	-s|--source|--headers|--cache|--outdir|-r|--root|--man)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--keep)
@@ -48,7 +48,7 @@ _kmend()
 			COMPREPLY=($(compgen -d -- "$cur"))
 			return
 		fi ;;
-	-o|--output|--vmlinux|-c|--check|--kernels|--script|--static|--unit)
+	-o|--output|--vmlinux|--config|-c|--check|--kernels|--script|--static|--unit)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	-n|--name|-t|--timeout|-j|--jobs|--max-units|--fuzz|-g|--grace|-V|--version|--kernel-version|--maintainer)
@@ -60,7 +60,7 @@ _kmend()
 	esac
 	case $cmd in
 	build)
-		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --replace --fuzz --max-units --kernels --outdir --jobs --json --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --replace --fuzz --config --headers --max-units --kernels --outdir --jobs --json --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -d -- "$cur") \
 			$(compgen -f -X '!*.patch' -- "$cur") $(compgen -f -X '!*.diff' -- "$cur")) ;;
 	fetch)

@@ -89,6 +89,15 @@ char *km_cache_root(const char *cache_dir)
 	return strdup("/var/cache/kmend");
 }
 
+static bool has_symvers(const char *headers)
+{
+	char *path = km_strfmt("%s/Module.symvers", headers);
+	bool has = path && km_is_file(path);
+
+	free(path);
+	return has;
+}
+
 int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 		   struct km_target *t)
 {
@@ -124,22 +133,39 @@ int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 		km_target_release(t);
 		return -ENOENT;
 	}
+	if (opts->config && !km_is_file(opts->config)) {
+		km_err(ctx, "kernel config '%s' does not exist: give the "
+		       ".config the kernel was built with", opts->config);
+		km_target_release(t);
+		return -ENOENT;
+	}
+	if (opts->headers && !has_symvers(opts->headers)) {
+		km_err(ctx, "kernel headers '%s' have no Module.symvers: give "
+		       "the kernel's build tree or its linux-headers directory "
+		       "(where 'make modules_prepare' ran)", opts->headers);
+		km_target_release(t);
+		return -ENOENT;
+	}
 	/* A fetched kernel is whole and of one version: all of it or none. */
 	pre = t->fetched ? t->fetched : "";
-	t->config = existing(km_strfmt("%s/boot/config-%s", pre, t->krel));
+	t->config = existing(opts->config ? realpath(opts->config, NULL) :
+			     km_strfmt("%s/boot/config-%s", pre, t->krel));
 	if (opts->source)
-		t->source = existing(strdup(opts->source));
+		t->source = existing(realpath(opts->source, NULL));
 	else
 		t->source = existing(km_strfmt("%s/usr/src/linux-source-%s.tar.xz",
 					       pre, t->series));
 	if (opts->vmlinux)
-		t->vmlinux = existing(strdup(opts->vmlinux));
+		t->vmlinux = existing(realpath(opts->vmlinux, NULL));
 	else
 		t->vmlinux = existing(km_strfmt("%s/usr/lib/debug/boot/vmlinux-%s",
 						pre, t->krel));
-	t->headers = existing(t->fetched ?
-		km_strfmt("%s/usr/src/linux-headers-%s", pre, t->krel) :
-		km_strfmt("/lib/modules/%s/build", t->krel));
+	if (opts->headers)
+		t->headers = existing(realpath(opts->headers, NULL));
+	else
+		t->headers = existing(t->fetched ?
+			km_strfmt("%s/usr/src/linux-headers-%s", pre, t->krel) :
+			km_strfmt("/lib/modules/%s/build", t->krel));
 	if (t->headers)
 		t->symvers = existing(km_strfmt("%s/Module.symvers", t->headers));
 	t->image = existing(km_strfmt("%s/boot/vmlinuz-%s", pre, t->krel));

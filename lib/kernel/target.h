@@ -13,6 +13,8 @@ struct km_target_opts {
 	const char *krel;	/* -k; NULL: running kernel or newest installed */
 	const char *source;	/* -s DIR|TARBALL; NULL: /usr/src/linux-source-X.Y.tar.xz */
 	const char *vmlinux;	/* --vmlinux; NULL: the dbg package's */
+	const char *config;	/* --config; NULL: /boot/config-KREL */
+	const char *headers;	/* --headers; NULL: /lib/modules/KREL/build */
 	const char *cache_dir;	/* --cache; NULL: $XDG_CACHE_HOME/kmend */
 };
 

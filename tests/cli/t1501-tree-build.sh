@@ -78,13 +78,13 @@ test_expect_success 'the object is compiled like Kbuild does: objtool ran, -ffun
 	rm -rf "$scratch"
 '
 
-test_expect_success 'a fix that does not apply names file and hunk; the cache is unchanged' '
+test_expect_success 'a fix whose context differs names file, hunk and the fuzz it needs; the cache is unchanged' '
 	mkfix fs/proc/cmdline.c "s/seq_putc(m, .\\\\n.);/seq_puts(m, \"x\");/" bad.patch &&
 	sed -i "s/^ \(.*\)seq_puts(m, saved_command_line);/ \1seq_puts(m, other_line);/" bad.patch &&
 	sum_before=$(sha256sum "$TREE/fs/proc/cmdline.c") &&
 	test_expect_code 1 "$DRIVER" build "$CACHE" out3 bad.patch 2>err &&
 	test_grep "fs/proc/cmdline.c: hunk #1 of 1 does not apply" err &&
-	test_grep "does not match this kernel" err &&
+	test_grep "bad.patch. applies to the kernel source in .* only with fuzz [1-3] .*: this source is not the one the fix was written for; .* give --fuzz [1-3]$" err &&
 	test "$sum_before" = "$(sha256sum "$TREE/fs/proc/cmdline.c")" &&
 	test -z "$(find "$TREE" -newer "$CACHE/$KREL/stamp" -print -quit)"
 '
