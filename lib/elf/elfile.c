@@ -119,8 +119,9 @@ static int unxz(struct km_ctx *ctx, const char *path, const struct km_buf *in,
 		return ret;
 	if (r != LZMA_STREAM_END) {
 		km_err(ctx, "cannot decompress '%s': %s: the file is damaged or "
-		       "cut short (xz -t '%s' tells); reinstall the package "
-		       "that has it", path, lzma_reason(r), path);
+		       "cut short (xz -t '%s' tells); replace it with a good "
+		       "copy (a kernel's module: reinstall its package)", path,
+		       lzma_reason(r), path);
 		return -EBADMSG;
 	}
 	return 0;
@@ -151,12 +152,21 @@ static int gunzip(struct km_ctx *ctx, const char *path,
 		return ret;
 	if (r != Z_STREAM_END) {
 		km_err(ctx, "cannot decompress '%s': %s gzip data: the file is "
-		       "damaged or cut short (gzip -t '%s' tells); reinstall "
-		       "the package that has it", path,
+		       "damaged or cut short (gzip -t '%s' tells); replace it "
+		       "with a good copy (a kernel's module: reinstall its "
+		       "package)", path,
 		       r == Z_DATA_ERROR ? "corrupt" : "truncated", path);
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+static void refuse_zstd(struct km_ctx *ctx, const char *path)
+{
+	km_err(ctx, "cannot read '%s': it is compressed with zstd, which kmend "
+	       "does not read (it reads plain, xz and gzip files): decompress "
+	       "it with 'zstd -d' and give kmend the .ko, or use a kernel whose "
+	       "modules are compressed with xz", path);
 }
 
 static int decompress(struct km_ctx *ctx, const char *path, int fd,
@@ -185,6 +195,41 @@ static int decompress(struct km_ctx *ctx, const char *path, int fd,
 	return 0;
 }
 
+int km_read_decompressed(struct km_ctx *ctx, const char *path,
+			 struct km_buf *out)
+{
+	unsigned char magic[8];
+	enum compression kind;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		km_err(ctx, "cannot open '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	n = pread(fd, magic, sizeof(magic), 0);
+	kind = compression_of(magic, n > 0 ? (size_t)n : 0);
+	if (kind == ZSTD) {
+		refuse_zstd(ctx, path);
+		ret = -EPROTONOSUPPORT;
+	} else if (kind == PLAIN) {
+		ret = read_all(fd, out);
+		if (ret)
+			km_err(ctx, "cannot read '%s': %s", path, strerror(-ret));
+	} else {
+		struct km_elf_file f = { .fd = -1 };
+
+		ret = decompress(ctx, path, fd, kind, &f);
+		out->buf = f.image;
+		out->len = out->cap = f.size;
+	}
+	close(fd);
+	if (ret)
+		km_buf_release(out);
+	return ret;
+}
+
 int km_elf_file_begin(struct km_ctx *ctx, const char *path, int fd,
 		      struct km_elf_file *f)
 {
@@ -198,11 +243,7 @@ int km_elf_file_begin(struct km_ctx *ctx, const char *path, int fd,
 	n = pread(f->fd, magic, sizeof(magic), 0);
 	kind = compression_of(magic, n > 0 ? (size_t)n : 0);
 	if (kind == ZSTD) {
-		km_err(ctx, "cannot read '%s': it is compressed with zstd, "
-		       "which kmend does not read (it reads plain, xz and "
-		       "gzip files): decompress it with 'zstd -d' and give "
-		       "kmend the .ko, or use a kernel whose modules are "
-		       "compressed with xz", path);
+		refuse_zstd(ctx, path);
 		ret = -EPROTONOSUPPORT;
 	} else if (kind != PLAIN) {
 		ret = decompress(ctx, path, f->fd, kind, f);
@@ -228,4 +269,17 @@ void km_elf_file_close(struct km_elf_file *f)
 	free(f->image);
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+}
+
+size_t km_ko_name_len(const char *path, size_t len)
+{
+	static const char *const suffixes[] = { ".ko.xz", ".ko.gz", ".ko.zst" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		n = strlen(suffixes[i]);
+		if (len >= n && !memcmp(path + len - n, suffixes[i], n))
+			return len - n + 3;
+	}
+	return len;
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "kmend.h"
+#include "util.h"
 
 struct km_elf_file {
 	int fd;			/* -1 when decompressed */
@@ -34,6 +35,16 @@ struct km_elf_file {
 int km_elf_file_begin(struct km_ctx *ctx, const char *path, int fd,
 		      struct km_elf_file *f);
 void km_elf_file_close(struct km_elf_file *f);
+
+/*
+ * The contents of path, decompressed when it is xz or gzip; errors as
+ * km_elf_file_begin()'s, and those of opening and reading, logged.
+ */
+int km_read_decompressed(struct km_ctx *ctx, const char *path,
+			 struct km_buf *out);
+
+/* "a/b.ko" of "a/b.ko.xz" ("a/b.ko.gz", "a/b.ko.zst"): its length. */
+size_t km_ko_name_len(const char *path, size_t len);
 
 /* The largest decompressed module kmend takes (the largest is ~100 MB). */
 #define KM_ELF_FILE_MAX	(1ULL << 30)
