@@ -31,6 +31,7 @@
 
 #include "kbuild.h"
 #include "ktree.h"
+#include "treeshare.h"
 #include "util.h"
 
 #define KM_KCFLAGS "KCFLAGS=-ffunction-sections -fdata-sections"
@@ -519,6 +520,17 @@ static int invalidate_stamp(struct km_ctx *ctx, struct km_tree *tree)
 	return ret;
 }
 
+/* Sharing the files of sibling trees saves disk, and nothing else. */
+static void share_files(struct km_ctx *ctx, struct km_tree *tree)
+{
+	int ret = km_tree_share_files(ctx, tree->cache, tree->src);
+
+	if (ret)
+		km_warn(ctx, "could not share the files of %s with the other "
+			"kernels' trees (%s): it takes its full size",
+			tree->src, strerror(-ret));
+}
+
 /* Under the exclusive lock: a fresh tree, stamped when complete. */
 static int build_tree(struct km_ctx *ctx, const struct km_target *t,
 		      struct km_tree *tree, const char *stamp)
@@ -534,6 +546,8 @@ static int build_tree(struct km_ctx *ctx, const struct km_target *t,
 		ret = remove_leftovers(ctx, tree);
 	if (!ret)
 		ret = install_source(ctx, t, tree);
+	if (!ret)
+		share_files(ctx, tree);
 	if (!ret)
 		ret = write_config(ctx, t, tree);
 	if (!ret)

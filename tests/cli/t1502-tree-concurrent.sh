@@ -2,6 +2,9 @@
 # Two kmends preparing the same empty cache at once: one prepares, the other
 # waits, both succeed, one tree.  What an interrupted prepare leaves behind
 # (a temporary directory, a tree without its stamp) is removed first.
+# The fresh tree shares, as hard links, the files a prepared sibling tree of
+# the same series has with the same bytes (a copy of the shared test
+# cache's tree stands for another 6.1 kernel), and no other file.
 # A cold prepare of the real source: about a minute.
 # shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -17,6 +20,20 @@ if [ -z "$KREL" ] || [ ! -f "/usr/src/linux-source-$SERIES.tar.xz" ]; then
 		'no linux-image and linux-source: run scripts/install-deps'
 	test_done
 	exit
+fi
+
+SHARED=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}/$KREL
+if [ -f "$SHARED/stamp" ] && [ -d "$SHARED/tree/kernel" ]; then
+	test_expect_success 'a prepared sibling tree of the same series, 2 files changed' '
+		mkdir -p cache/sib && touch cache/sib/lock &&
+		cp -al "$SHARED/tree" cache/sib/tree &&
+		rm -rf cache/sib/tree/obj && cp "$SHARED/stamp" cache/sib/stamp &&
+		for f in kernel/sys.c fs/proc/base.c; do
+			cp cache/sib/tree/$f x && rm cache/sib/tree/$f && mv x cache/sib/tree/$f || exit 1
+		done &&
+		echo "/* other */" >>cache/sib/tree/kernel/sys.c &&
+		touch -d "+1 day" cache/sib/tree/fs/proc/base.c
+	'
 fi
 
 test_expect_success 'two concurrent prepares: both succeed, one prepares, one waits' '
@@ -43,6 +60,19 @@ test_expect_success 'one tree, stamped; the leftovers are gone' '
 	! test -e cache/$KREL/tree/half &&
 	test -f cache/$KREL/tree/obj/include/generated/autoconf.h &&
 	test -x cache/$KREL/tree/obj/tools/objtool/objtool
+'
+
+test -d "$TRASH/cache/sib" && test_expect_success 'the fresh tree shares the sibling'"'"'s same files, only those' '
+	n=$(cat one.err two.err | sed -n "s|^sharing \([0-9]*\) files ([0-9]* MB) with .*/cache/sib/tree \.\.\. [0-9.]* s$|\1|p") &&
+	total=$(find cache/$KREL/tree -path cache/$KREL/tree/obj -prune -o -type f -size +0 -print | wc -l) &&
+	echo "shared $n of $total files" &&
+	test "$n" -gt $((total * 9 / 10)) &&
+	same() { test "$(stat -c %i "cache/$KREL/tree/$1")" = "$(stat -c %i "cache/sib/tree/$1")"; } &&
+	same kernel/fork.c && same Makefile && same include/linux/sched.h &&
+	! same kernel/sys.c && ! same fs/proc/base.c &&
+	cmp "$SHARED/tree/kernel/sys.c" cache/$KREL/tree/kernel/sys.c &&
+	test "$(stat -c %h cache/$KREL/tree/obj/include/generated/autoconf.h)" = 1 &&
+	test -z "$(find cache/$KREL/tree -name "*.kmend-share")"
 '
 
 test_done

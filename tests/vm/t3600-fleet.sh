@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One fix, many kernels: kmend fetch of a second 6.1 ABI and of a 6.12
 # kernel that this machine does not have installed (into the test cache,
-# kept between runs), one kmend build for the three kernels, each module
-# proven by kmend test in its own kernel's VM, and a fix of a line only
+# kept between runs), one kmend build for the three kernels, each of the
+# examples built for the three in one command and its modules proven by
+# kmend test in each kernel's VM (one boot a kernel), and a fix of a line only
 # 6.12's source has (/proc/meminfo's Zswap): built there, failed elsewhere, exit 7 ("some").
 # KM_FLEET_61 and KM_FLEET_612 name other kernels.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
@@ -64,14 +65,41 @@ test_expect_success 'the example fix builds for three kernels in one command' '
 	test_grep "kernel $(re "$K612"): from the cache" "out/$K612/build.log"
 '
 
-test_expect_success 'each module is proven in its own kernel'"'"'s VM' '
-	"$KMEND" test -k "$KREL" -k "$K61" -k "$K612" --timeout 150 \
-		--check "$EXAMPLES/cmdline/check.sh" out/*/kmend_fix.ko >test.out 2>test.err ||
+EXAMPLE_NAMES=$(cd "$EXAMPLES" && ls -d */ | tr -d / | sort)
+export EXAMPLE_NAMES
+
+test_expect_success 'every example fix builds for the three kernels, one command each' '
+	for ex in $EXAMPLE_NAMES; do
+		"$KMEND" build -k "$KREL" -k "$K61" -k "$K612" --cache "$KMEND_TEST_CACHE" \
+			-n "kmend_$(echo "$ex" | tr - _)" --outdir ex \
+			"$EXAMPLES/$ex/fix.patch" >"ex-$ex.table" 2>"ex-$ex.err" ||
+			{ cat "ex-$ex.table" "ex-$ex.err"; exit 1; }
+		for k in "$KREL" "$K61" "$K612"; do
+			test_grep "^$(re "$k") +built " "ex-$ex.table" &&
+			test -f "ex/$k/kmend_$(echo "$ex" | tr - _).ko" || exit 1
+		done
+	done &&
+	test "$(ls ex/*/kmend_*.ko | wc -l)" -eq $((3 * $(echo $EXAMPLE_NAMES | wc -w)))
+'
+
+test_expect_success 'each module is proven in its own kernel'"'"'s VM, one boot a kernel' '
+	km_write_dispatch dispatch.sh "$EXAMPLES" $EXAMPLE_NAMES &&
+	mods= &&
+	for k in "$KREL" "$K61" "$K612"; do
+		for ex in $EXAMPLE_NAMES; do
+			mods="$mods ex/$k/kmend_$(echo "$ex" | tr - _).ko"
+		done
+	done &&
+	"$KMEND" test -k "$KREL" -k "$K61" -k "$K612" --timeout 300 \
+		--check dispatch.sh $mods >test.out 2>test.err ||
 		{ cat test.out test.err; exit 1; }
 	for k in "$KREL" "$K61" "$K612"; do
 		test_grep "^== kernel $(re "$k")$" test.out || exit 1
 	done &&
-	test "$(grep -c "^PASS kmend_fix.ko: check fails before, passes while loaded, fails after unload$" test.out)" -eq 3 &&
+	for ex in $EXAMPLE_NAMES; do
+		n=$(grep -c "^PASS kmend_$(echo "$ex" | tr - _).ko: check fails before, passes while loaded, fails after unload$" test.out) &&
+		test "$n" -eq 3 || { echo "$ex: $n of 3 kernels"; cat test.out; exit 1; }
+	done &&
 	test_grep "booting .*/$(re "$K612")/debian/boot/vmlinuz-$(re "$K612")" test.err
 '
 

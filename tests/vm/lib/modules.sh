@@ -166,3 +166,55 @@ km_prove_fix() {
 		{ cat "$log.test" "$log.testerr"; return 1; }
 	test_grep "^PASS $out.ko: check fails before, passes while loaded, fails after unload$" "$log.test"
 }
+
+# km_write_dispatch OUT DIR NAME...: one check script for a VM run of many
+# fixes, DIR/NAME/check.sh each, whose modules are kmend_NAME ('-' as '_'),
+# given to kmend test in the order of the NAMEs.  kmend test runs the same
+# script before, while and after each module; this one tells which fix and
+# which step it is at (a live patch is listed in /sys/kernel/livepatch only
+# while loaded) and runs that fix's check.sh, which it carries.
+km_write_dispatch() {
+	local out=$1 dir=$2 f
+	shift 2
+	{
+		echo '#!/bin/sh'
+		echo '# Written by km_write_dispatch: runs the check of the fix at hand.'
+		echo 'mkdir -p /tmp/kmend-checks'
+		for f in "$@"; do
+			echo "cat >/tmp/kmend-checks/$f.sh <<'KMEND_CHECK_EOF'"
+			cat "$dir/$f/check.sh"
+			echo 'KMEND_CHECK_EOF'
+		done
+		echo "set -- $*"
+		cat <<'EOF_DISPATCH'
+st=/tmp/kmend-checks/state
+lp=$(ls /sys/kernel/livepatch 2>/dev/null | head -n 1)
+if [ ! -f $st ]; then
+	idx=0 now=before
+else
+	read -r idx last <$st
+	if [ -n "$lp" ]; then
+		now=loaded
+	elif [ "$last" = loaded ]; then
+		now=after
+	else
+		idx=$((idx + 1)) now=before
+	fi
+fi
+echo "$idx $now" >$st
+i=0
+for f; do
+	[ $i -eq "$idx" ] && fix=$f
+	i=$((i + 1))
+done
+want=kmend_$(echo "$fix" | tr - _)
+if [ -n "$lp" ] && [ "$lp" != "$want" ]; then
+	echo "dispatch: live patch '$lp' is loaded, expected '$want'"
+	exit 3
+fi
+echo "dispatch: $fix, $now"
+sh /tmp/kmend-checks/$fix.sh
+EOF_DISPATCH
+	} >"$out"
+	chmod +x "$out"
+}
