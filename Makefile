@@ -19,8 +19,8 @@ PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
 O          := build
 
-ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw libelf 2>/dev/null)
-ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libdw libelf 2>/dev/null || echo -ldw -lelf)
+ELF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdw libelf liblzma zlib 2>/dev/null)
+ELF_LIBS   := $(shell $(PKG_CONFIG) --libs libdw libelf liblzma zlib 2>/dev/null || echo -ldw -lelf -llzma -lz)
 
 # lib/ by pipeline stage: elf (the object model), arch, source (patches,
 # line directives), kernel (target, tree, Kbuild, symbols), differ, module

@@ -428,24 +428,26 @@ static int index_object(struct km_ctx *ctx, struct kelf *e)
 struct kelf *kelf_open(struct km_ctx *ctx, const char *path)
 {
 	struct kelf *e = calloc(1, sizeof(*e));
-	int ret;
+	int fd, ret;
 
 	if (!e)
 		return NULL;
-	e->fd = -1;
+	e->file.fd = -1;
 	e->path = strdup(path);
 	if (!e->path) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	elf_version(EV_CURRENT);
-	e->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (e->fd < 0) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		ret = -errno;
 		km_err(ctx, "cannot open '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	ret = km_elf_file_begin(ctx, path, fd, &e->file);
+	if (ret)
+		goto fail;
+	e->elf = e->file.elf;
 	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF || !gelf_getehdr(e->elf, &e->eh)) {
 		km_err(ctx, "cannot read '%s': not an ELF file", path);
 		ret = -EINVAL;
@@ -479,10 +481,7 @@ void kelf_free(struct kelf *e)
 	free(e->syms);
 	km_hash_release(&e->sec_by_name);
 	km_hash_release(&e->sym_by_name);
-	if (e->elf)
-		elf_end(e->elf);
-	if (e->fd >= 0)
-		close(e->fd);
+	km_elf_file_close(&e->file);
 	free(e->path);
 	free(e);
 }

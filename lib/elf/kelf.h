@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "elfile.h"
 #include "hash.h"
 #include "kmend.h"
 
@@ -85,8 +86,8 @@ struct kelf_sym {
 
 struct kelf {
 	char *path;
-	int fd;
-	Elf *elf;
+	struct km_elf_file file;	/* the .o, or a .ko.xz decompressed */
+	Elf *elf;			/* file.elf */
 	GElf_Ehdr eh;
 	struct kelf_sec *secs;
 	size_t nr_secs;

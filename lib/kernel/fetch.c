@@ -12,9 +12,11 @@
  * V is the image's; a package not served at V is an error naming it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -46,6 +48,7 @@ struct fetch {
 	char *root;		/* CACHE/KREL/debian */
 	char *staging;		/* CACHE/KREL/debian.partial: unpacked here */
 	char *debs;		/* CACHE/KREL/debs.partial: downloads */
+	int lock_fd;		/* CACHE/KREL/fetch.lock, held while fetching */
 };
 
 /* The value of "Field: value" in apt-cache show's first stanza, or NULL. */
@@ -408,6 +411,28 @@ static int relocate_headers(struct fetch *f)
 	return ret;
 }
 
+/*
+ * The image package ships no modules.dep (its postinst runs depmod): kmend
+ * finds a fix's module there, and the test VM's modprobe reads it.
+ */
+static int index_modules(struct fetch *f, const char *root)
+{
+	char *argv[] = { "depmod", "-b", (char *)root, (char *)f->krel, NULL };
+	struct km_buf out = KM_BUF_INIT;
+	int ret;
+
+	km_info(f->ctx, "kernel %s: indexing its modules (depmod)", f->krel);
+	ret = km_run(f->ctx, NULL, argv, NULL, &out);
+	if (ret == -ENOENT)
+		km_err(f->ctx, "kernel %s: depmod not found: install kmod",
+		       f->krel);
+	else if (ret)
+		km_err(f->ctx, "kernel %s: depmod -b '%s' failed: %s", f->krel,
+		       root, out.buf ? out.buf : "");
+	km_buf_release(&out);
+	return ret > 0 ? -EIO : ret;
+}
+
 /* Each piece kmend uses is there, else the package did not hold it. */
 static int check_pieces(struct fetch *f)
 {
@@ -417,6 +442,7 @@ static int check_pieces(struct fetch *f)
 		{ "/usr/lib/debug/boot/System.map-", "" },
 		{ "/usr/src/linux-headers-", "/Module.symvers" },
 		{ "/lib/modules/", "/build/scripts/Makefile.build" },
+		{ "/lib/modules/", "/modules.dep" },
 	};
 	char *src = km_strfmt("%s/usr/src/linux-source-%s.tar.xz", f->staging,
 			      f->series);
@@ -482,6 +508,8 @@ static int fetch_into_staging(struct fetch *f)
 	if (!ret)
 		ret = relocate_headers(f);
 	if (!ret)
+		ret = index_modules(f, f->staging);
+	if (!ret)
 		ret = check_pieces(f);
 	if (!ret)
 		ret = write_stamp(f);
@@ -509,6 +537,8 @@ static void fetch_release(struct fetch *f)
 	free(f->root);
 	free(f->staging);
 	free(f->debs);
+	if (f->lock_fd >= 0)
+		close(f->lock_fd);
 }
 
 static bool is_krel(const char *krel)
@@ -518,11 +548,74 @@ static bool is_krel(const char *krel)
 					    "klmnopqrstuvwxyz") == strlen(krel);
 }
 
+/* A fetched root of a kmend before modules.dep was made at fetch time. */
+static bool lacks_module_index(const char *root, const char *krel)
+{
+	char *dep = km_strfmt("%s/lib/modules/%s/modules.dep", root, krel);
+	bool lacks = dep && !km_is_file(dep);
+
+	free(dep);
+	return lacks;
+}
+
+/*
+ * One fetch of a kernel at a time: a second waits for the first, then
+ * finds the kernel in the cache.  The lock is released when the fd closes.
+ */
+static int lock_fetch(struct fetch *f)
+{
+	char *path = km_strfmt("%s/fetch.lock", f->kdir);
+	double start;
+	int ret = 0;
+
+	if (!path)
+		return -ENOMEM;
+	f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (f->lock_fd < 0) {
+		ret = -errno;
+		km_err(f->ctx, "cannot open the fetch lock '%s': %s", path,
+		       strerror(-ret));
+	} else if (flock(f->lock_fd, LOCK_EX | LOCK_NB)) {
+		km_info(f->ctx, "kernel %s: waiting for another kmend to fetch "
+			"it ...", f->krel);
+		start = km_now();
+		while (!ret && flock(f->lock_fd, LOCK_EX))
+			ret = errno == EINTR ? 0 : -errno;
+		if (!ret)
+			km_info(f->ctx, "kernel %s: waited %.1f s", f->krel,
+				km_now() - start);
+	}
+	free(path);
+	return ret;
+}
+
+/*
+ * Under the lock: the kernel is in the cache (another kmend may have
+ * fetched it while this one waited), completed with the module index if
+ * it lacks it.  1 when it is, 0 when it must be fetched.
+ */
+static int have_in_cache(struct fetch *f, bool force)
+{
+	char *stamp = km_strfmt("%s/" KM_FETCH_STAMP, f->root);
+	int ret = stamp ? 0 : -ENOMEM;
+
+	if (!ret && !force && km_is_file(stamp)) {
+		if (lacks_module_index(f->root, f->krel))
+			ret = index_modules(f, f->root);
+		if (!ret)
+			km_info(f->ctx, "kernel %s: already in the cache (%s)",
+				f->krel, f->root);
+		ret = ret ? ret : 1;
+	}
+	free(stamp);
+	return ret;
+}
+
 int km_fetch_kernel(struct km_ctx *ctx, const struct km_fetch_opts *opts,
 		    const char *krel)
 {
 	char *croot = km_cache_root(opts->cache_dir), *have;
-	struct fetch f = { .ctx = ctx, .krel = krel };
+	struct fetch f = { .ctx = ctx, .krel = krel, .lock_fd = -1 };
 	double t0 = km_now();
 	int ret;
 
@@ -533,13 +626,12 @@ int km_fetch_kernel(struct km_ctx *ctx, const struct km_fetch_opts *opts,
 		return -EINVAL;
 	}
 	have = croot ? km_fetched_root(croot, krel) : NULL;
-	if (have && !opts->force) {
+	if (have && !opts->force && !lacks_module_index(have, krel)) {
 		km_info(ctx, "kernel %s: already in the cache (%s)", krel, have);
 		free(have);
 		free(croot);
 		return 0;
 	}
-	free(have);
 	f.series = km_series_of(krel);
 	f.kdir = croot ? km_strfmt("%s/%s", croot, krel) : NULL;
 	f.root = f.kdir ? km_strfmt("%s/" KM_FETCH_DIR, f.kdir) : NULL;
@@ -548,14 +640,26 @@ int km_fetch_kernel(struct km_ctx *ctx, const struct km_fetch_opts *opts,
 	f.debs = f.kdir ? km_strfmt("%s/debs.partial", f.kdir) : NULL;
 	free(croot);
 	ret = f.series && f.root && f.staging && f.debs ? 0 : -ENOMEM;
-	if (!ret)
+	/* a cached kernel only lacking its module index needs no archive */
+	if (!ret && !(have && !opts->force))
 		ret = resolve_packages(&f);
+	free(have);
 	if (!ret) {
 		ret = km_mkdir_p(f.kdir, 0755);
 		if (ret)
 			km_err(ctx, "cannot create cache directory '%s': %s",
 			       f.kdir, strerror(-ret));
 	}
+	if (!ret)
+		ret = lock_fetch(&f);
+	if (!ret)
+		ret = have_in_cache(&f, opts->force);
+	if (ret == 1) {
+		fetch_release(&f);
+		return 0;
+	}
+	if (!ret && !f.version)
+		ret = resolve_packages(&f);
 	if (!ret)
 		ret = check_free_space(&f);
 	if (!ret)

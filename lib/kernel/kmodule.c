@@ -37,10 +37,14 @@ static char *find_in_modules_dep(const char *dep, const char *name)
 	return NULL;
 }
 
-static bool is_compressed(const char *path)
+/* The tree has its modules, only not their index (depmod never ran). */
+static bool has_modules(const char *modules_dir)
 {
-	return km_ends_with(path, ".ko.xz") || km_ends_with(path, ".ko.zst") ||
-	       km_ends_with(path, ".ko.gz");
+	char *kernel = km_strfmt("%s/kernel", modules_dir);
+	bool yes = kernel && km_is_dir(kernel);
+
+	free(kernel);
+	return yes;
 }
 
 static int find_ko(struct km_ctx *ctx, const char *modules_dir,
@@ -50,7 +54,12 @@ static int find_ko(struct km_ctx *ctx, const char *modules_dir,
 	char *path = km_strfmt("%s/modules.dep", modules_dir), *rel = NULL;
 	int ret = path ? km_read_file(path, &dep) : -ENOMEM;
 
-	if (ret && ret != -ENOMEM)
+	if (ret == -ENOENT && has_modules(modules_dir))
+		km_err(ctx, "cannot live patch %s: it is built into module "
+		       "'%s', and the module tree '%s' has no modules.dep: "
+		       "make it with depmod (for a kernel in kmend's cache, "
+		       "'kmend fetch KREL' does)", source, m->name, modules_dir);
+	else if (ret && ret != -ENOMEM)
 		km_err(ctx, "cannot live patch %s: it is built into module "
 		       "'%s', and '%s' cannot be read (%s): install the "
 		       "kernel's image package, which has its modules",
@@ -70,12 +79,6 @@ static int find_ko(struct km_ctx *ctx, const char *modules_dir,
 		km_err(ctx, "cannot live patch %s: module '%s' has no file '%s': "
 		       "reinstall the kernel's image package", source, m->name,
 		       m->path);
-		ret = -KM_EUNPATCHABLE;
-	} else if (!ret && is_compressed(m->path)) {
-		km_err(ctx, "cannot live patch %s: module '%s' is compressed "
-		       "('%s'), and kmend reads only plain .ko files: "
-		       "decompress it next to the others and run depmod",
-		       source, m->name, m->path);
 		ret = -KM_EUNPATCHABLE;
 	}
 	km_buf_release(&dep);

@@ -25,15 +25,17 @@
 
 struct km_module {
 	char *name;		/* as the kernel names it: "binfmt_misc" */
-	char *path;		/* /lib/modules/KREL/kernel/fs/binfmt_misc.ko */
+	char *path;		/* /lib/modules/KREL/kernel/fs/binfmt_misc.ko[.xz] */
 	struct kelf *ko;
 	struct km_hash by_name;	/* defined symbols with a name */
 };
 
 /*
  * Opens module `name` (KBUILD_MODNAME) of the module tree modules_dir.
- * `source` names the fix's file in messages.  -KM_EUNPATCHABLE, logged,
- * when the .ko is absent, compressed, or has no symbol table.
+ * `source` names the fix's file in messages.  The .ko may be compressed
+ * (.ko.xz, .ko.gz: read decompressed in memory, see elfile.h).
+ * -KM_EUNPATCHABLE, logged, when the .ko is absent or has no symbol table;
+ * another -errno, logged, when it cannot be read (a damaged .ko.xz).
  */
 int km_module_open(struct km_ctx *ctx, const char *modules_dir,
 		   const char *name, const char *source, struct km_module *m);

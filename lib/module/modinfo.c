@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdio.h>
 
+#include "elfile.h"
 #include "modinfo.h"
 #include "util.h"
 
@@ -114,24 +115,24 @@ static int split_entries(struct km_modinfo *mi)
 	return 0;
 }
 
+/* fd, the module's file, plain or compressed (elfile.h); owned here. */
 static int read_elf_modinfo(struct km_ctx *ctx, int fd, struct km_modinfo *mi)
 {
-	Elf *elf;
+	struct km_elf_file f;
 	int ret;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+	ret = km_elf_file_begin(ctx, mi->path, fd, &f);
+	if (ret)
+		return ret;
+	if (!f.elf || elf_kind(f.elf) != ELF_K_ELF) {
 		km_err(ctx, "cannot read '%s': not an ELF file; give a kernel "
 		       "module (.ko)", mi->path);
-		if (elf)
-			elf_end(elf);
+		km_elf_file_close(&f);
 		return -ENOEXEC;
 	}
-	ret = copy_modinfo_section(ctx, elf, mi);
-	mi->has_this_module = find_section(elf, ".gnu.linkonce.this_module");
-	elf_end(elf);
+	ret = copy_modinfo_section(ctx, f.elf, mi);
+	mi->has_this_module = find_section(f.elf, ".gnu.linkonce.this_module");
+	km_elf_file_close(&f);
 	return ret;
 }
 
@@ -154,7 +155,6 @@ int km_modinfo_read(struct km_ctx *ctx, const char *path,
 		return ret;
 	}
 	ret = read_elf_modinfo(ctx, fd, mi);
-	close(fd);
 	if (!ret)
 		ret = split_entries(mi);
 	if (ret)

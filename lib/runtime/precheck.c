@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "elfile.h"
 #include "precheck.h"
 #include "util.h"
 
@@ -141,22 +142,22 @@ static char *build_id_of_elf(Elf *elf)
 char *km_build_id_of_file(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Elf *elf;
+	struct km_elf_file f;
 	char *id = NULL;
-	int err = ENOENT;
+	int err;
 
 	if (fd < 0)
 		return NULL;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf) {
-		id = build_id_of_elf(elf);
-		err = errno;
-		elf_end(elf);
-	}
-	close(fd);
+	err = -km_elf_file_begin(NULL, path, fd, &f);
+	if (err)
+		goto out;
+	if (f.elf)
+		id = build_id_of_elf(f.elf);
+	err = id ? 0 : errno;
+	km_elf_file_close(&f);
+out:
 	if (!id)
-		errno = err;
+		errno = err ? err : ENOENT;
 	return id;
 }
 

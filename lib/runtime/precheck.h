@@ -48,7 +48,7 @@ struct km_runtime_paths {
 	const char *release;	/* NULL: uname -r */
 };
 
-/* The GNU build-id of an ELF file, in hex; NULL + errno. */
+/* The GNU build-id of an ELF file (a .ko.xz too), in hex; NULL + errno. */
 char *km_build_id_of_file(const char *path);
 /* The GNU build-id in raw ELF notes (/sys/kernel/notes); NULL + errno. */
 char *km_build_id_of_notes(const unsigned char *notes, size_t size);

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "modinfo.h"
+#include "elfile.h"
 #include "modinfo.h"
 #include "util.h"
 #include "vm.h"
@@ -359,12 +359,38 @@ static int add_module_metadata(struct vm_run *r)
 	return ret;
 }
 
+/*
+ * A compressed module (Debian 6.12's .ko.xz) goes in decompressed: the
+ * kernel decompresses only for finit_module's MODULE_INIT_COMPRESSED_FILE,
+ * which busybox's modprobe does not pass (it logs "Invalid ELF header
+ * magic" for each, then decompresses itself, if built to).
+ */
+static int add_decompressed(struct vm_run *r, const char *src, const char *dst)
+{
+	struct km_buf b = KM_BUF_INIT;
+	char *path = km_strfmt("%s/%s", r->root, dst);
+	int ret = path ? km_read_decompressed(r->ctx, src, &b) : -ENOMEM;
+
+	if (!ret)
+		ret = km_write_file_atomic(path, b.buf, b.len);
+	if (!ret && chmod(path, 0644))
+		ret = -errno;
+	if (ret && ret != -EBADMSG && ret != -EPROTONOSUPPORT)
+		km_err(r->ctx, "cannot put '%s' into the initramfs: %s", src,
+		       ERRSTR(ret));
+	km_buf_release(&b);
+	free(path);
+	return ret;
+}
+
 /* Copies one module of the tree, path relative to the modules dir. */
 static int add_tree_module(struct vm_run *r, const char *path, size_t len)
 {
+	size_t plain = km_ko_name_len(path, len);
 	char *rel = strndup(path, len);
 	char *src = rel ? km_strfmt("%s/%s", r->opts->modules_dir, rel) : NULL;
-	char *dst = rel ? km_strfmt("lib/modules/%s/%s", r->opts->krel, rel) : NULL;
+	char *dst = rel ? km_strfmt("lib/modules/%s/%.*s", r->opts->krel,
+				    (int)plain, rel) : NULL;
 	char *dir = dst ? km_strfmt("%s/%s", r->root, dst) : NULL;
 	int ret = src && dir ? 0 : -ENOMEM;
 
@@ -372,12 +398,49 @@ static int add_tree_module(struct vm_run *r, const char *path, size_t len)
 		*strrchr(dir, '/') = '\0';
 		ret = km_mkdir_p(dir, 0755);
 	}
-	if (!ret)
+	if (!ret && plain != len)
+		ret = add_decompressed(r, src, dst);
+	else if (!ret)
 		ret = add_file(r, src, dst, 0644);
 	free(rel);
 	free(src);
 	free(dst);
 	free(dir);
+	return ret;
+}
+
+/* The VM's modules.dep names the modules as they are there: plain .ko. */
+static int name_plain_modules(struct vm_run *r)
+{
+	struct km_buf in = KM_BUF_INIT, out = KM_BUF_INIT;
+	char *path = km_strfmt("%s/lib/modules/%s/modules.dep", r->root,
+			       r->opts->krel);
+	char *bin = path ? km_strfmt("%s.bin", path) : NULL;
+	const char *p;
+	int ret = bin ? km_read_file(path, &in) : -ENOMEM;
+
+	if (ret == -ENOENT)
+		ret = 0;
+	for (p = in.buf; !ret && p && *p;) {
+		size_t n = strcspn(p, ": \n");
+
+		ret = km_buf_add(&out, p, km_ko_name_len(p, n));
+		p += n;
+		n = strspn(p, ": \n");
+		if (!ret && n)
+			ret = km_buf_add(&out, p, n);
+		p += n;
+	}
+	if (!ret && in.buf && strcmp(in.buf, out.buf ? out.buf : "")) {
+		ret = km_write_file_atomic(path, out.buf, out.len);
+		/* kmod's index would say otherwise */
+		if (!ret && unlink(bin) && errno != ENOENT)
+			ret = -errno;
+	}
+	km_buf_release(&in);
+	km_buf_release(&out);
+	free(path);
+	free(bin);
 	return ret;
 }
 
@@ -771,6 +834,8 @@ static int add_kernel_modules(struct vm_run *r)
 		ret = add_kernel_module(r, &x, r->opts->kernel_modules[i]);
 	if (!ret)
 		ret = add_softdep_config(r, &x);
+	if (!ret)
+		ret = name_plain_modules(r);
 	release_index(&x);
 	return ret;
 }

@@ -238,26 +238,50 @@ test_expect_success "kmend's own sources: objdump boundaries at -O2, -Os, -O0" '
 	say "$(awk "{ n += \$1 } END { print n }" count) instructions"
 '
 
-modules=
-if [ -n "$KREL" ] && [ -d "/lib/modules/$KREL/kernel/arch/x86" ]; then
-	modules=$(find "/lib/modules/$KREL/kernel/arch/x86" \
-		"/lib/modules/$KREL/kernel/drivers/crypto" \
-		"/lib/modules/$KREL/kernel/drivers/char/hw_random" \
-		"/lib/modules/$KREL/kernel/fs/xfs" \
-		\( -name "padlock-*.ko" -o -name "via-rng.ko" -o -name "xfs.ko" \
-		-o -path "*/arch/x86/*.ko" \) 2>/dev/null | sort)
-fi
-if [ -n "$modules" ]; then
-	test_expect_success "the kernel's own modules ($KREL): objdump boundaries" '
-		rm -f count &&
-		for m in $modules; do
-			cp "$m" . && same_boundaries "$(basename "$m")" || exit 1
-		done &&
-		say "$(awk "{ n += \$1 } END { print n }" count) instructions"
+# kernel_modules DIR: the modules of module tree DIR that the test decodes,
+# plain (6.1) or compressed (.ko.xz: Debian's 6.12).
+kernel_modules() {
+	[ -d "$1/kernel/arch/x86" ] || return 0
+	find "$1/kernel/arch/x86" "$1/kernel/drivers/crypto" \
+		"$1/kernel/drivers/char/hw_random" "$1/kernel/fs/xfs" \
+		\( -name "padlock-*.ko*" -o -name "via-rng.ko*" -o -name "xfs.ko*" \
+		-o -path "*/arch/x86/*.ko*" \) 2>/dev/null | sort
+}
+
+# decode_modules MODULE...: each (decompressed into the trash first when it
+# is a .ko.xz) has objdump's boundaries.
+decode_modules() {
+	local m o
+	rm -f count
+	for m in "$@"; do
+		o=$(basename "$m")
+		case $m in
+		*.ko.xz) o=${o%.xz}; xz -dc "$m" >"$o" || return 1 ;;
+		*.ko) cp "$m" . || return 1 ;;
+		*) continue ;;
+		esac
+		same_boundaries "$o" || return 1
+	done
+	say "$(awk "{ n += \$1 } END { print n }" count) instructions"
+}
+
+# The installed kernel's modules, and those of the 6.12 kernel in kmend's
+# test cache (kmend fetch), whose modules are .ko.xz.
+K612=${KM_FLEET_612:-6.12.117+deb12-amd64}
+TREES="${KREL:+/lib/modules/$KREL}
+${KMEND_TEST_CACHE:-$HOME/.cache/kmend}/$K612/debian/lib/modules/$K612"
+for tree in $TREES; do
+	modules=$(kernel_modules "$tree")
+	if [ -z "$modules" ]; then
+		test_skip "the kernel's own modules in $tree: objdump boundaries" \
+			"no such module tree (kmend fetch $K612 makes the 6.12 one)"
+		continue
+	fi
+	export modules
+	test_expect_success "the kernel's own modules in $tree: objdump boundaries" '
+		# shellcheck disable=SC2086 # a list of paths without spaces
+		decode_modules $modules
 	'
-else
-	test_skip "the kernel's own modules: objdump boundaries" \
-		"no uncompressed modules in /lib/modules/${KREL:-KREL}/kernel"
-fi
+done
 
 test_done

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of lib/kernel/kmodule: finding a module's .ko through
- * modules.dep (refusing one that is absent, compressed, or without a symbol
- * table) and the livepatch positions of its symbols, counted as the
+ * modules.dep (refusing one that is absent or without a symbol table),
+ * reading one compressed with xz or gzip as the plain one, refusing a
+ * damaged one and a zstd one with the file named, and the livepatch positions of its symbols, counted as the
  * livepatch core counts them (symbol table order), refused when they differ
  * between the module loading and the module loaded (init code gone).
  */
 #include <gelf.h>
+#include <lzma.h>
+#include <zlib.h>
 
 #include "kelf.h"
 #include "kmodule.h"
@@ -74,6 +77,41 @@ out:
 	return ret;
 }
 
+/* dir/to: dir/from compressed (xz or gzip), cut to `keep` bytes (0: all). */
+static int compress_module(struct suite *s, const char *from, const char *to,
+			   bool xz, size_t keep)
+{
+	char *src = km_strfmt("%s/%s", s->dir, from);
+	char *dst = km_strfmt("%s/%s", s->dir, to);
+	struct km_buf in = KM_BUF_INIT;
+	size_t cap, len = 0;
+	uint8_t *out = NULL;
+	gzFile gz;
+	int ret = src && dst ? km_read_file(src, &in) : -ENOMEM;
+
+	if (!ret && xz) {
+		cap = lzma_stream_buffer_bound(in.len);
+		out = malloc(cap);
+		ret = out && lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL,
+				(uint8_t *)in.buf, in.len, out, &len, cap) ==
+			     LZMA_OK ? 0 : -EIO;
+		if (!ret)
+			ret = km_write_file_atomic(dst, (char *)out,
+						   keep ? keep : len);
+	} else if (!ret) {
+		gz = gzopen(dst, "wb");
+		ret = gz && gzwrite(gz, in.buf, (unsigned)in.len) ==
+			    (int)in.len ? 0 : -EIO;
+		if (gz && gzclose(gz) != Z_OK)
+			ret = -EIO;
+	}
+	km_buf_release(&in);
+	free(out);
+	free(src);
+	free(dst);
+	return ret;
+}
+
 /* A symbol of a pristine object to look up in the module. */
 static struct kelf_sym pristine(const char *name, unsigned char bind,
 				GElf_Xword size)
@@ -97,9 +135,15 @@ static void test_finding(struct suite *s)
 	check(s, km_module_open(&s->ctx, s->dir, "gone", "x.c", &m) ==
 		 -KM_EUNPATCHABLE && logged(s, "module 'gone' has no file"),
 	      "a module modules.dep lists without its .ko is refused");
-	check(s, km_module_open(&s->ctx, s->dir, "packed", "x.c", &m) ==
-		 -KM_EUNPATCHABLE && logged(s, "module 'packed' is compressed"),
-	      "a compressed module is refused");
+	check(s, km_module_open(&s->ctx, s->dir, "cut", "x.c", &m) ==
+		 -EBADMSG && logged(s, "cannot decompress '") &&
+		 logged(s, "/kernel/fs/cut.ko.xz': truncated xz data: the file "
+			"is damaged or cut short"),
+	      "a truncated .ko.xz is an error naming the file");
+	check(s, km_module_open(&s->ctx, s->dir, "zst", "x.c", &m) ==
+		 -EPROTONOSUPPORT && logged(s, "/kernel/fs/zst.ko.zst': it is "
+					    "compressed with zstd"),
+	      "a .ko.zst is refused, naming the file and what to do");
 	check(s, km_module_open(&s->ctx, s->dir, "nowhere", "x.c", &m) ==
 		 -KM_EUNPATCHABLE && logged(s, "which ") &&
 		 logged(s, "modules.dep does not list"),
@@ -137,6 +181,22 @@ static void test_positions(struct suite *s)
 	      "init code (gone once the module is loaded) is refused");
 	km_module_release(&m);
 
+	if (km_module_open(&s->ctx, s->dir, "packed", "x.c", &m)) {
+		check(s, false, "module packed (a .ko.xz) opens");
+		return;
+	}
+	check(s, km_ends_with(m.path, "/kernel/fs/packed.ko.xz") &&
+		 !km_module_sympos(&s->ctx, &m, &big, &pos) && pos == 2,
+	      "a .ko.xz is read decompressed: the same positions");
+	km_module_release(&m);
+	if (km_module_open(&s->ctx, s->dir, "gzipped", "x.c", &m)) {
+		check(s, false, "module gzipped (a .ko.gz) opens");
+		return;
+	}
+	check(s, !km_module_sympos(&s->ctx, &m, &small, &pos) && pos == 1,
+	      "a .ko.gz is read decompressed: the same positions");
+	km_module_release(&m);
+
 	if (km_module_open(&s->ctx, s->dir, "initfirst", "x.c", &m)) {
 		check(s, false, "module initfirst opens");
 		return;
@@ -157,12 +217,21 @@ int main(void)
 	if (put_file(s.dir, "modules.dep",
 		     "kernel/fs/gone.ko:\n"
 		     "kernel/fs/packed.ko.xz:\n"
+		     "kernel/fs/gzipped.ko.gz:\n"
+		     "kernel/fs/cut.ko.xz:\n"
+		     "kernel/fs/zst.ko.zst:\n"
 		     "kernel/fs/stripped.ko:\n"
 		     "kernel/fs/m-dash.ko: kernel/fs/stripped.ko\n"
 		     "kernel/fs/initfirst.ko:\n") ||
-	    put_file(s.dir, "kernel/fs/packed.ko.xz", "not read") ||
+	    put_file(s.dir, "kernel/fs/zst.ko.zst", "\x28\xb5\x2f\xfd...") ||
 	    write_module(&s, "kernel/fs/stripped.ko", false, false) ||
 	    write_module(&s, "kernel/fs/m-dash.ko", true, false) ||
+	    compress_module(&s, "kernel/fs/m-dash.ko", "kernel/fs/packed.ko.xz",
+			    true, 0) ||
+	    compress_module(&s, "kernel/fs/m-dash.ko", "kernel/fs/gzipped.ko.gz",
+			    false, 0) ||
+	    compress_module(&s, "kernel/fs/m-dash.ko", "kernel/fs/cut.ko.xz",
+			    true, 100) ||
 	    write_module(&s, "kernel/fs/initfirst.ko", true, true)) {
 		check(&s, false, "the module tree is written");
 		return suite_finish(&s);
