@@ -434,9 +434,9 @@ static int name_callbacks(struct emitter *em)
 		cb->alias = km_strfmt("%scb%zu", em->alias_prefix, i);
 		if (!cb->alias)
 			return -ENOMEM;
+		/* out->value: call padding before it is not carried */
 		if (!kelf_out_add_symbol(em->o, cb->alias, STB_GLOBAL, STT_FUNC,
-					 out->sec, cb->sym->sym.st_value,
-					 cb->sym->sym.st_size))
+					 out->sec, out->value, out->size))
 			return -ENOMEM;
 	}
 	return 0;
