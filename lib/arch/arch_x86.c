@@ -173,7 +173,8 @@ static bool is_export_section(const char *name)
 	return km_starts_with(name, "___ksymtab") ||
 	       km_starts_with(name, "__ksymtab") ||
 	       km_starts_with(name, "___kcrctab") ||
-	       km_starts_with(name, "__kcrctab");
+	       km_starts_with(name, "__kcrctab") ||
+	       !strcmp(name, ".export_symbol");	/* 6.5 on: read by modpost */
 }
 
 bool arch_is_ignored_section(const char *name)
