@@ -45,7 +45,14 @@ case $KSERIES in
 6.1) NOTIFIER="reserve_mem_notifier reserve_mem_notifier.cold" ;;
 *) NOTIFIER=reserve_mem_notifier ;;
 esac
-export NOTIFIER
+# The least number of lines the reformatting adds or changes in each file:
+# 6.12 moved half of mm/mmap.c into mm/vma.c (741 lines there, over 900 in
+# each file of 6.1).
+case $KSERIES in
+6.1) REFORMAT_MIN=900 ;;
+*) REFORMAT_MIN=700 ;;
+esac
+export NOTIFIER REFORMAT_MIN
 
 build() {
 	"$KMEND" build -k "$KREL" --cache "$KMEND_TEST_CACHE" "$@"
@@ -373,7 +380,7 @@ EOF
 test_expect_success 'the reformatting changes no C token of the four files' '
 	for f in $FILES; do
 		rewrite reformat.awk "$f" &&
-		test "$(diff "a/$f" "b/$f" | grep -c "^>")" -gt 900 &&
+		test "$(diff "a/$f" "b/$f" | grep -c "^>")" -gt "$REFORMAT_MIN" &&
 		tokens "a/$f" >a.tokens && tokens "b/$f" >b.tokens &&
 		test_cmp a.tokens b.tokens || exit 1
 	done &&
