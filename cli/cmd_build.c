@@ -10,6 +10,7 @@
 #include "build.h"
 #include "cli.h"
 #include "fleet.h"
+#include "patch.h"
 #include "json.h"
 
 #ifndef KMEND_LIBDIR
@@ -18,7 +19,7 @@
 
 static const char build_usage[] =
 	"kmend build [-k KREL] [-s DIR|TARBALL] [--vmlinux FILE] [--cache DIR]\n"
-	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace]\n"
+	"                   [-n NAME] [-o OUT.ko] [--keep] [--replace] [--fuzz N]\n"
 	"                   [--max-units N] FIX.patch...\n"
 	"       kmend build -k KREL -k KREL... | --kernels FILE [--outdir DIR]\n"
 	"                   [-j N] [--json] [-n NAME] [--cache DIR] FIX.patch...\n"
@@ -35,6 +36,9 @@ static const char build_usage[] =
 	"      --keep           keep the scratch tree and work files\n"
 	"      --replace        a cumulative patch: loading it retires every\n"
 	"                       live patch loaded before it (atomic replace)\n"
+	"      --fuzz N         let a hunk apply with up to N (at most 3)\n"
+	"                       context lines at its ends not matching\n"
+	"                       (default 0: every context line matches)\n"
 	"Many kernels (-k more than once, or --kernels):\n"
 	"      --kernels FILE   kernel releases, one a line ('#' comments)\n"
 	"      --outdir DIR     writes DIR/KREL/NAME.ko and DIR/KREL/build.log\n"
@@ -261,6 +265,7 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "replace", no_argument, NULL, 'R' },
 		{ "max-units", required_argument, NULL, 'M' },
+		{ "fuzz", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -327,6 +332,16 @@ int cmd_build(struct km_cli *cli, int argc, char **argv)
 			if (!cli_parse_count(cli, "--max-units", optarg,
 					     &o.max_units)) {
 				ret = KM_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case 'Z':
+			o.fuzz = (unsigned int)strtoul(optarg, &end, 10);
+			if (!*optarg || *end || o.fuzz > KM_PATCH_MAX_FUZZ) {
+				cli_error(cli, "invalid --fuzz '%s': give 0 to %d "
+					  "context lines", optarg,
+					  KM_PATCH_MAX_FUZZ);
+				ret = cli_usage(cli, build_usage);
 				goto out;
 			}
 			break;

@@ -44,7 +44,7 @@ static void print_patch(const struct km_lp_status_patch *p)
 	print_time("loaded:", p->has_record ? p->record.loaded : 0);
 	if (p->has_record && p->record.path)
 		printf("    %-11s%s%s\n", "from:", p->record.path,
-		       p->record.replace ? " (atomic replace)" : "");
+		       km_lp_status_replace(p) ? " (atomic replace)" : "");
 	for (i = 0; i < p->record.nr_fixes; i++)
 		printf("    %-11s%s\n", i ? "" : "fixes:", p->record.fixes[i]);
 	for (i = 0; i < p->patch.nr_funcs; i++)

@@ -51,7 +51,7 @@ _kmend()
 	-o|--output|--vmlinux|-c|--check|--kernels|--script|--static|--unit)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-n|--name|-t|--timeout|-j|--jobs|--max-units|-g|--grace|-V|--version|--kernel-version|--maintainer)
+	-n|--name|-t|--timeout|-j|--jobs|--max-units|--fuzz|-g|--grace|-V|--version|--kernel-version|--maintainer)
 		return ;;
 	-m|--with-module)
 		COMPREPLY=($(compgen -W "$(sed -n 's|^[^:]*/\([^/:]*\)\.ko[^:]*:.*|\1|p' \
@@ -60,7 +60,7 @@ _kmend()
 	esac
 	case $cmd in
 	build)
-		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --replace --max-units --kernels --outdir --jobs --json --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--kernel --source --vmlinux --cache --name --output --keep --replace --fuzz --max-units --kernels --outdir --jobs --json --help" -- "$cur"))
 		[ "${cur#-}" = "$cur" ] && COMPREPLY=($(compgen -d -- "$cur") \
 			$(compgen -f -X '!*.patch' -- "$cur") $(compgen -f -X '!*.diff' -- "$cur")) ;;
 	fetch)

@@ -114,6 +114,7 @@ static int read_patches(struct build *b)
 		ret = km_patch_read(b->ctx, b->opts->patches[i], &b->patches[i]);
 		if (ret)
 			return ret;
+		b->patches[i].fuzz = b->opts->fuzz;
 		b->nr_patches++;
 	}
 	return 0;

@@ -18,6 +18,7 @@ struct km_build_opts {
 	bool keep;		/* keep the scratch and work directories */
 	bool replace;		/* an atomic-replace (cumulative) patch */
 	size_t max_units;	/* --max-units; 0: KM_BUILD_MAX_UNITS */
+	unsigned int fuzz;	/* --fuzz: context lines a hunk may miss */
 	/* headers for patch authors (kmend/livepatch.h, kpatch-macros.h ...),
 	 * on the include path of the patched compile only; NULL: none */
 	const char *author_include;

@@ -139,8 +139,22 @@ static int read_patch_flag(const struct km_loader *l, const char *name,
 	if (!path)
 		return -ENOMEM;
 	ret = read_flag(path, value);
+	if (ret == -EINVAL)
+		km_err(l->ctx, "%s: expected 0 or 1: is this a livepatch "
+		       "sysfs directory?", path);
 	free(path);
 	return ret;
+}
+
+/* The replace attribute: 6.12 has it, 6.1 does not (-1). */
+static int read_replace_flag(const struct km_loader *l, const char *name,
+			     int *replace)
+{
+	bool value = false;
+	int ret = read_patch_flag(l, name, "replace", &value);
+
+	*replace = ret ? -1 : value;
+	return ret == -ENOENT ? 0 : ret;
 }
 
 static int write_patch_enabled(const struct km_loader *l, const char *name,
@@ -679,6 +693,8 @@ int km_lp_get(const struct km_loader *l, const char *name,
 	ret = read_patch_flag(l, name, "enabled", &p->enabled);
 	if (!ret)
 		ret = read_patch_flag(l, name, "transition", &p->transition);
+	if (!ret)
+		ret = read_replace_flag(l, name, &p->replace);
 	if (!ret)
 		ret = read_patch_funcs(l, p);
 	if (ret) {

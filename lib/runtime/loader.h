@@ -57,6 +57,7 @@ struct km_lp_patch {
 	char *name;
 	bool enabled;
 	bool transition;
+	int replace;	/* the kernel's replace attribute (6.12 has it): 1, 0, -1 when absent */
 	struct km_func_ref *funcs;	/* <object>/<function,sympos> dirs */
 	size_t nr_funcs;
 };

@@ -223,6 +223,13 @@ static bool patches_overlap(const struct km_lp_patch *a,
 	return false;
 }
 
+bool km_lp_status_replace(const struct km_lp_status_patch *p)
+{
+	if (p->patch.replace >= 0)
+		return p->patch.replace;
+	return p->has_record && p->record.replace;
+}
+
 static int find_stacked_on(struct km_status *st, size_t i)
 {
 	struct km_lp_status_patch *p = &st->patches[i];
@@ -401,7 +408,7 @@ static void status_patch_json(struct km_json *j,
 		km_json_int(j, "loaded", (long long)r->loaded);
 	else
 		km_json_null(j, "loaded");
-	km_json_bool(j, "replace", p->has_record && r->replace);
+	km_json_bool(j, "replace", km_lp_status_replace(p));
 	km_json_array_begin(j, "fixes");
 	for (i = 0; i < r->nr_fixes; i++)
 		km_json_string(j, NULL, r->fixes[i]);

@@ -43,6 +43,10 @@ struct km_lp_status_patch {
 	size_t nr_stacked_on;
 };
 
+/* Whether P is an atomic replace: the kernel's attribute where it has one
+ * (6.12), else kmend's record of the load. */
+bool km_lp_status_replace(const struct km_lp_status_patch *p);
+
 struct km_status {
 	char *krel;		/* uname -r */
 	char *build_id;		/* of the running kernel, hex, or NULL */

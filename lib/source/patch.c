@@ -842,17 +842,19 @@ static int read_patch_output(struct patch_report *r, const char *out)
 	return r->failures;
 }
 
-static int run_patch(struct km_ctx *ctx, const struct km_patch *patch,
-		     const char *dir, bool dry_run, bool reverse,
-		     struct km_buf *out)
+static int run_patch_fuzz(struct km_ctx *ctx, const struct km_patch *patch,
+			  const char *dir, bool dry_run, bool reverse,
+			  unsigned int fuzz, struct km_buf *out)
 {
-	char strip[16];
+	char strip[16], fuzzarg[32];
 	char *argv[16];
 	int i = 0;
 
 	snprintf(strip, sizeof(strip), "-p%d", patch->strip);
+	snprintf(fuzzarg, sizeof(fuzzarg), "--fuzz=%u", fuzz);
 	argv[i++] = "patch";
 	argv[i++] = strip;
+	argv[i++] = fuzzarg;
 	argv[i++] = "--batch";
 	argv[i++] = reverse ? "--reverse" : "--forward";
 	argv[i++] = "--no-backup-if-mismatch";
@@ -869,11 +871,40 @@ static int run_patch(struct km_ctx *ctx, const struct km_patch *patch,
 		      out);
 }
 
+static int run_patch(struct km_ctx *ctx, const struct km_patch *patch,
+		     const char *dir, bool dry_run, bool reverse,
+		     struct km_buf *out)
+{
+	return run_patch_fuzz(ctx, patch, dir, dry_run, reverse, patch->fuzz,
+			      out);
+}
+
+/*
+ * The least fuzz above the patch's with which it would apply to dir, or 0.
+ * GNU patch's own default is 2; a context of 3 lines allows no more.
+ */
+static unsigned int fuzz_that_applies(struct km_ctx *ctx,
+				      const struct km_patch *patch,
+				      const char *dir)
+{
+	struct km_buf out = KM_BUF_INIT;
+	unsigned int fuzz;
+	int ret = -1;
+
+	for (fuzz = patch->fuzz + 1; ret && fuzz <= KM_PATCH_MAX_FUZZ; fuzz++) {
+		km_buf_reset(&out);
+		ret = run_patch_fuzz(ctx, patch, dir, true, false, fuzz, &out);
+	}
+	km_buf_release(&out);
+	return ret ? 0 : fuzz - 1;
+}
+
 static int report_patch_failure(struct km_ctx *ctx,
 				const struct km_patch *patch, const char *dir,
 				int status, const struct km_buf *out)
 {
 	struct patch_report r = { .ctx = ctx, .patch = patch, .dry_run = true };
+	unsigned int fuzz;
 
 	if (status < 0) {
 		km_err(ctx, "cannot run GNU patch: %s: install patch",
@@ -884,6 +915,16 @@ static int report_patch_failure(struct km_ctx *ctx,
 	free(r.file);
 	if (!r.failures)
 		km_err(ctx, "patch says: %s", out->buf ? out->buf : "");
+	fuzz = fuzz_that_applies(ctx, patch, dir);
+	if (fuzz) {
+		km_err(ctx, "'%s' applies to the kernel source in '%s' only "
+		       "with fuzz %u (up to %u context line%s at the ends of a "
+		       "hunk ignored): this source is not the one the fix was "
+		       "written for; read the hunks against it, then rebase the "
+		       "fix or give --fuzz %u", patch->path, dir, fuzz, fuzz,
+		       fuzz == 1 ? "" : "s", fuzz);
+		return -EINVAL;
+	}
 	km_err(ctx, "'%s' does not apply to the kernel source in '%s': the "
 	       "fix does not match this kernel's source; rebase it onto this "
 	       "kernel's version", patch->path, dir);

@@ -28,10 +28,16 @@ struct km_patch_file {
 	unsigned int line;	/* line of its header in the patch file */
 };
 
+/* The most fuzz that means anything with 3 lines of context. */
+#define KM_PATCH_MAX_FUZZ 3
+
 struct km_patch {
 	char *path;		/* the patch file as given */
 	char *abspath;		/* the same, absolute (patch runs in the tree) */
 	int strip;		/* patch -p level: 1 (a/ b/) or 0 */
+	/* patch --fuzz: context lines a hunk may ignore; 0 (the default):
+	 * every context line must match, only offsets are allowed */
+	unsigned int fuzz;
 	struct km_patch_file *files;
 	size_t nr_files;
 };

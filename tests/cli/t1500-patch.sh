@@ -89,4 +89,43 @@ test_expect_success 'a fix that does not apply: file and hunk named, tree unchan
 	test_cmp before.c t/fs/proc/cmdline.c
 '
 
+# a context line at the end of the hunk differs: GNU patch applies it with
+# fuzz 1 by default; kmend does not, unless given --fuzz
+make_fuzzy_fix() {
+	rm -rf t t2 && mkdir -p t/fs/proc &&
+	printf "%s\n" "#include <linux/fs.h>" "" "static int cmdline_proc_show(void)" \
+		"{" "	seq_puts(m, saved_command_line);" "	seq_putc(m, 10);" \
+		"	return 0;" "}" "" "static int x(void)" "{" "	return 2;" "}" \
+		>t/fs/proc/cmdline.c &&
+	cp -r t t2 &&
+	sed -i "s/seq_putc(m, 10);/seq_putc(m, 11);/" t2/fs/proc/cmdline.c &&
+	{ diff -ur t t2 >fix.patch || test $? = 1; } &&
+	sed -i "9s/^$/\/* end *\//" t/fs/proc/cmdline.c &&
+	cp t/fs/proc/cmdline.c before.c
+}
+
+test_expect_success 'a hunk whose context differs is refused, naming the fuzz it needs' '
+	make_fuzzy_fix &&
+	(cd t && patch -p1 --dry-run <../fix.patch >../gnu.out) &&
+	test_grep "with fuzz 1" gnu.out &&
+	test_expect_code 1 "$PATCH_UNIT" --apply t fix.patch 2>err &&
+	test_grep "fs/proc/cmdline.c: hunk #1 of 1 does not apply" err &&
+	test_grep "fix.patch. applies to the kernel source in .t. only with fuzz 1 .* give --fuzz 1$" err &&
+	test_cmp before.c t/fs/proc/cmdline.c
+'
+
+test_expect_success 'with --fuzz it applies, with a warning naming the hunk' '
+	make_fuzzy_fix &&
+	KM_TEST_FUZZ=1 "$PATCH_UNIT" --apply t fix.patch 2>err &&
+	test_grep "fs/proc/cmdline.c: hunk #1 applied with fuzz 1 at line 3" err &&
+	test_grep "seq_putc\\(m, 11\\);" t/fs/proc/cmdline.c
+'
+
+test_expect_success 'kmend build --fuzz: 0 to 3, else a usage error' '
+	test_expect_code 4 "$KMEND" build --fuzz 4 fix.patch 2>err &&
+	test_grep "invalid --fuzz .4.: give 0 to 3 context lines" err &&
+	test_expect_code 4 "$KMEND" build --fuzz "" fix.patch 2>err &&
+	test_grep "invalid --fuzz" err
+'
+
 test_done

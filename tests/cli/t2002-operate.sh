@@ -142,6 +142,34 @@ assert a[\"functions\"] == [{\"object\": \"vmlinux\", \"function\": \"version_pr
 "
 '
 
+test_expect_success 'status: the kernel'"'"'s replace attribute (6.12) wins over the record' '
+	export KMEND_LIVEPATCH_SYSFS=$PWD/sys2 KMEND_PROC=$PWD/proc2 \
+		KMEND_RUN_DIR=$PWD/run2 KMEND_KERNEL_NOTES=$PWD/notes &&
+	echo 1 >sys2/ver_b/replace && echo 0 >sys2/ver_a/replace &&
+	"$KMEND" status --json >out &&
+	python3 -c "
+import json
+a, b = json.load(open(\"out\"))[\"patches\"]
+assert a[\"replace\"] is False and b[\"replace\"] is True, (a, b)
+" &&
+	echo replace=1 >>run2/ver_a &&
+	"$KMEND" status >out &&
+	test_grep "from: *.*/ver_a.ko$" out &&
+	echo 1 >sys2/ver_a/replace &&
+	"$KMEND" status >out &&
+	test_grep "from: *.*/ver_a.ko \\(atomic replace\\)$" out &&
+	echo junk >sys2/ver_a/replace &&
+	test_expect_code 1 "$KMEND" status >out 2>err &&
+	test_grep "^kmend: error: .*/sys2/ver_a/replace: expected 0 or 1" err &&
+	rm sys2/ver_a/replace sys2/ver_b/replace &&
+	"$KMEND" status --json >out &&
+	python3 -c "
+import json
+a, b = json.load(open(\"out\"))[\"patches\"]
+assert a[\"replace\"] is True and b[\"replace\"] is False, (a, b)
+"
+'
+
 test_expect_success 'status of a kernel without livepatch: says so, exit 0' '
 	export KMEND_LIVEPATCH_SYSFS=$PWD/missing KMEND_PROC=$PWD/proc2 &&
 	"$KMEND" status >out &&

@@ -204,13 +204,13 @@ static const char source_text[] =
 
 static const char good_fix[] =
 	"--- a/fs/proc/cmdline.c\n+++ b/fs/proc/cmdline.c\n"
-	"@@ -1,4 +1,4 @@\n static int show(void)\n {\n-\treturn 0;\n"
-	"+\treturn 1;\n }\n";
+	"@@ -1,5 +1,5 @@\n static int show(void)\n {\n-\treturn 0;\n"
+	"+\treturn 1;\n }\n \n";
 
 static const char bad_fix[] =
 	"--- a/fs/proc/cmdline.c\n+++ b/fs/proc/cmdline.c\n"
-	"@@ -1,4 +1,4 @@\n static int show(void)\n {\n-\treturn 0;\n"
-	"+\treturn 1;\n }\n"
+	"@@ -1,5 +1,5 @@\n static int show(void)\n {\n-\treturn 0;\n"
+	"+\treturn 1;\n }\n \n"
 	"@@ -10,4 +10,4 @@\n static int other(void)\n {\n-\treturn 7;\n"
 	"+\treturn 8;\n }\n";
 
@@ -327,13 +327,15 @@ static int run_driver(int argc, char **argv)
 
 	if (argc <= first || (!apply && strcmp(argv[0], "--read"))) {
 		fprintf(stderr, "usage: test-patch --read PATCH... | "
-			"--apply DIR PATCH...\n");
+			"[KM_TEST_FUZZ=N] --apply DIR PATCH...\n");
 		return 1;
 	}
 	km_ctx_init(&ctx, log_to_stderr, NULL);
 	patches = calloc((size_t)argc, sizeof(*patches));
 	for (i = first; patches && !ret && i < argc; i++) {
 		ret = km_patch_read(&ctx, argv[i], &patches[n]);
+		if (!ret && getenv("KM_TEST_FUZZ"))
+			patches[n].fuzz = (unsigned int)atoi(getenv("KM_TEST_FUZZ"));
 		if (!ret && !apply)
 			print_patch(&patches[n]);
 		n += !ret;
