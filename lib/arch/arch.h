@@ -66,6 +66,23 @@ const struct arch_special *arch_special_in(const struct arch_layout *l,
 const struct arch_special *arch_special_section(const char *name);
 /* Sections that carry nothing a live patch needs (.discard.*, notes ...). */
 bool arch_is_ignored_section(const char *name);
+/*
+ * Runtime constants (6.11 on): runtime_ptr_SYM and runtime_shift_SYM list
+ * the immediates of code that the kernel patches at boot with SYM's value,
+ * in vmlinux only.  The name of SYM, or NULL for any other section.
+ */
+const char *arch_runtime_const_ptr(const char *section);
+const char *arch_runtime_const_shift(const char *section);
+/*
+ * Rewrites the instruction of code whose 64-bit immediate is at imm_off
+ * (movabs $placeholder, %reg) into a load of the variable that holds the
+ * value (mov SYM(%rip), %reg, then nops): *rela_off, *type and *addend
+ * are the relocation to SYM to add.  -EINVAL when the bytes are not that
+ * instruction.
+ */
+int arch_runtime_ptr_to_load(unsigned char *code, size_t size, size_t imm_off,
+			     size_t *rela_off, unsigned int *type,
+			     GElf_Sxword *addend);
 /* Does the function start with the ftrace call livepatch redirects? */
 bool arch_has_fentry(const struct kelf_sec *sec, GElf_Addr func_offset);
 /* How far past a PC-relative relocation's field its instruction may end. */

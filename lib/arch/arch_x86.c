@@ -173,7 +173,59 @@ static bool is_export_section(const char *name)
 	return km_starts_with(name, "___ksymtab") ||
 	       km_starts_with(name, "__ksymtab") ||
 	       km_starts_with(name, "___kcrctab") ||
-	       km_starts_with(name, "__kcrctab");
+	       km_starts_with(name, "__kcrctab") ||
+	       !strcmp(name, ".export_symbol");	/* 6.5 on: read by modpost */
+}
+
+const char *arch_runtime_const_ptr(const char *section)
+{
+	return km_starts_with(section, "runtime_ptr_") && section[12] ?
+	       section + 12 : NULL;
+}
+
+const char *arch_runtime_const_shift(const char *section)
+{
+	return km_starts_with(section, "runtime_shift_") && section[14] ?
+	       section + 14 : NULL;
+}
+
+/* the value runtime_const_ptr() puts in the code until the kernel patches it */
+#define RUNTIME_PTR_PLACEHOLDER 0x0123456789abcdefULL
+
+/*
+ * movabs $imm64, %reg is REX.W(+B) B8+r imm64, 10 bytes; mov disp32(%rip),
+ * %reg is REX.W(+R) 8B modrm(00 reg 101) disp32, 7 bytes, and a 3-byte nop
+ * keeps the length.
+ */
+int arch_runtime_ptr_to_load(unsigned char *code, size_t size, size_t imm_off,
+			     size_t *rela_off, unsigned int *type,
+			     GElf_Sxword *addend)
+{
+	unsigned long long imm = 0;
+	unsigned char *insn, rex, reg;
+	int i;
+
+	if (imm_off < 2 || imm_off > size || size - imm_off < 8)
+		return -EINVAL;
+	insn = code + imm_off - 2;
+	for (i = 7; i >= 0; i--)
+		imm = imm << 8 | insn[2 + i];
+	if ((insn[0] & 0xfe) != 0x48 || (insn[1] & 0xf8) != 0xb8 ||
+	    imm != RUNTIME_PTR_PLACEHOLDER)
+		return -EINVAL;
+	rex = 0x48 | (insn[0] & 1) << 2;
+	reg = insn[1] & 7;
+	insn[0] = rex;
+	insn[1] = 0x8b;
+	insn[2] = 0x05 | reg << 3;
+	memset(insn + 3, 0, 4);
+	insn[7] = 0x0f;		/* nopl (%rax) */
+	insn[8] = 0x1f;
+	insn[9] = 0x00;
+	*rela_off = imm_off + 1;
+	*type = R_X86_64_PC32;
+	*addend = -4;
+	return 0;
 }
 
 bool arch_is_ignored_section(const char *name)

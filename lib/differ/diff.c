@@ -344,6 +344,8 @@ static int check_tables(struct km_diff *d)
 		if (!(s->sh.sh_flags & SHF_ALLOC) || kelf_is_text(s) ||
 		    ref[s->index] || !s->nr_relas || s->sh.sh_type == SHT_RELA ||
 		    arch_special_section(s->name) ||
+		    arch_runtime_const_ptr(s->name) ||
+		    arch_runtime_const_shift(s->name) ||
 		    arch_is_ignored_section(s->name) ||
 		    km_is_author_section(s->name) ||
 		    km_is_ignored_by_author(d, s) ||

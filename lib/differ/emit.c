@@ -434,9 +434,9 @@ static int name_callbacks(struct emitter *em)
 		cb->alias = km_strfmt("%scb%zu", em->alias_prefix, i);
 		if (!cb->alias)
 			return -ENOMEM;
+		/* out->value: call padding before it is not carried */
 		if (!kelf_out_add_symbol(em->o, cb->alias, STB_GLOBAL, STT_FUNC,
-					 out->sec, cb->sym->sym.st_value,
-					 cb->sym->sym.st_size))
+					 out->sec, out->value, out->size))
 			return -ENOMEM;
 	}
 	return 0;
@@ -629,6 +629,94 @@ static void check_unknown_section(struct emitter *em, struct kelf_sec *sec)
 	}
 }
 
+/*
+ * The variable a runtime constant reads, as the kernel's: the object's
+ * symbol of that name (a static of the file) or an external.
+ */
+static int runtime_const_var(struct emitter *em, const char *name,
+			     struct out_target *t)
+{
+	struct kelf_sym *s = kelf_find_symbol(em->d->patched, name);
+	struct kelf_sym ext = { .name = name, .type = STT_OBJECT,
+				.bind = STB_GLOBAL };
+
+	if (s && s->sec)
+		return named_target(em, s, 0, t, name);
+	return kernel_ref(em, s ? s : &ext, 0, t);
+}
+
+/*
+ * One entry of a runtime_ptr_SYM table in included code: a module's code
+ * is never patched with SYM's value, so the new code loads SYM instead.
+ */
+static int carry_runtime_ptr(struct emitter *em, struct kelf_sec *sec,
+			     const struct kelf_rela *r, const char *var)
+{
+	struct kelf_out_sym *out;
+	struct out_target t;
+	struct kelf_target kt;
+	GElf_Sxword addend;
+	unsigned int type;
+	size_t at, rela_at;
+	int ret;
+
+	ret = kelf_target_of(em->d->ctx, em->d->patched, sec, r, &kt);
+	if (ret)
+		return ret;
+	if (!kt.sym || kt.sym->type != STT_FUNC || !kt.sym->include)
+		return 0;
+	out = kt.sym->out;
+	at = out->value + (size_t)kt.off;
+	if (kt.off < 0 || !out->sec->data ||
+	    arch_runtime_ptr_to_load(out->sec->data, out->sec->size, at,
+				     &rela_at, &type, &addend)) {
+		em_refuse(em, "cannot live patch '%s': %s+0x%lx uses runtime "
+			  "constant '%s' (section %s), and its code is not the "
+			  "instruction kmend knows", patched_path(em),
+			  kt.sym->name, (unsigned long)kt.off, var, sec->name);
+		return -KM_EUNPATCHABLE;
+	}
+	ret = runtime_const_var(em, var, &t);
+	if (ret)
+		return ret;
+	return kelf_out_add_rela(out->sec, rela_at, type, t.sym,
+				 km_add_sat(addend, t.addend));
+}
+
+static int carry_runtime_ptrs(struct emitter *em, struct kelf_sec *sec,
+			      const char *var)
+{
+	struct kelf_rela *r;
+	int ret;
+
+	for_each_rela(sec, r) {
+		ret = carry_runtime_ptr(em, sec, r, var);
+		if (ret && ret != -KM_EUNPATCHABLE)
+			return ret;
+	}
+	return 0;
+}
+
+/* runtime_shift_SYM: an 8-bit immediate, no room for a load */
+static void refuse_runtime_shift(struct emitter *em, struct kelf_sec *sec,
+				 const char *var)
+{
+	struct kelf_target kt;
+	struct kelf_rela *r;
+
+	for_each_rela(sec, r) {
+		if (kelf_target_of(em->d->ctx, em->d->patched, sec, r, &kt) ||
+		    !kt.sym || kt.sym->type != STT_FUNC || !kt.sym->include)
+			continue;
+		em_refuse(em, "cannot live patch '%s': function '%s' uses "
+			  "runtime constant '%s' (section %s), a shift that the "
+			  "kernel writes into vmlinux's code at boot and never "
+			  "into a module's: apply the fix with a reboot",
+			  patched_path(em), kt.sym->name, var, sec->name);
+		return;
+	}
+}
+
 static int copy_special_sections(struct emitter *em)
 {
 	struct kelf_sec *sec;
@@ -638,6 +726,18 @@ static int copy_special_sections(struct emitter *em)
 		const struct arch_special *sp =
 			arch_special_in(em->d->layout, sec->name);
 
+		if (arch_runtime_const_ptr(sec->name)) {
+			ret = carry_runtime_ptrs(em, sec,
+						 arch_runtime_const_ptr(sec->name));
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (arch_runtime_const_shift(sec->name)) {
+			refuse_runtime_shift(em, sec,
+					     arch_runtime_const_shift(sec->name));
+			continue;
+		}
 		if (!sp) {
 			check_unknown_section(em, sec);
 			continue;

@@ -126,6 +126,30 @@ test_expect_success 'a changed exported function is replaced, not exported again
 	test_grep -v "ksymtab" out.sections
 '
 
+# 6.5 on (6.12): EXPORT_SYMBOL writes one .export_symbol entry that
+# modpost reads (license, namespace, the address), no __ksymtab
+test_expect_success 'a changed exported function (6.12 .export_symbol) is replaced, not exported again' '
+	cat >ex612.c <<-\C &&
+	#define EXPORT_SYMBOL_GPL(sym) asm(".section \".export_symbol\",\"a\"\n" \
+		"__export_symbol_" #sym ":\n .asciz \"GPL\"\n .ascii \"\\0\"\n" \
+		" .balign 8\n .quad " #sym "\n .previous\n")
+	static int thing = 4;
+	int get_thing(int x) { return thing + x; }
+	EXPORT_SYMBOL_GPL(get_thing);
+	int other(int x) { return x * 3; }
+	C
+	sed "s/return thing + x;/return thing + x + 1;/" ex612.c >ex612-patched.c &&
+	! cmp -s ex612.c ex612-patched.c &&
+	compile_pair ex612 &&
+	readelf -rW ex612.o >relocs &&
+	grep -A2 "^Relocation section .\.rela\.export_symbol" relocs >export &&
+	test_grep "R_X86_64_64 +0+ get_thing \+ 0$" export &&
+	kmend_diff 0 -o ex612-out.o ex612.o ex612-patched.o &&
+	test_functions "changed  get_thing" &&
+	readelf -SW ex612-out.o >out.sections &&
+	test_grep -v "export_symbol" out.sections
+'
+
 # --- 15. refusals give the real reason ---
 
 cat >"$TRASH/shared.c" <<'C'

@@ -28,7 +28,7 @@ test_expect_success 'setup: stand-ins for the kernel headers' '
 
 # shellcheck disable=SC2086 # DIFF_CFLAGS is a list of flags
 author_cc() {
-	gcc $DIFF_CFLAGS -Istub -I"$INCLUDE" -DCONFIG_X86_64 -c "$1" -o "$2"
+	gcc $DIFF_CFLAGS -Istub -I"$INCLUDE" -DCONFIG_X86_64 "${@:3}" -c "$1" -o "$2"
 }
 
 test_expect_success 'callbacks: new code, listed with their kind and object' '
@@ -63,6 +63,22 @@ test_expect_success 'the patch object carries the callbacks, not their sections'
 	readelf -SW cb-out.o >sections &&
 	test_grep -v "\.kmend\." sections &&
 	test_grep -v "\.kmend\." err
+'
+
+test_expect_success 'call padding (6.12): a callback is named where its code is' '
+	gcc $DIFF_CFLAGS -fpatchable-function-entry=16,16 -c cb.c -o cbpad.o &&
+	author_cc cb-patched.c cbpad-patched.o -fpatchable-function-entry=16,16 &&
+	readelf -sW cbpad-patched.o >in-syms &&
+	test_grep "^ +[0-9]+: 0+10 .* on_pre$" in-syms &&
+	kmend_diff 0 -o cbpad-out.o cbpad.o cbpad-patched.o &&
+	readelf -sW cbpad-out.o >syms &&
+	for f in on_pre on_post on_unpatched; do
+		at=$(awk -v f=$f "\$8 == f { print \$2, \$3, \$7 }" syms) &&
+		test -n "$at" &&
+		test "$(grep -c " __kmend_new_cb[0-9]$" syms)" = 3 &&
+		awk -v at="$at" "\$8 ~ /^__kmend_new_cb/ && \$2 \" \" \$3 \" \" \$7 == at { n++ } END { exit n != 1 }" syms ||
+		{ echo "no callback alias at $f ($at):"; cat syms; exit 1; }
+	done
 '
 
 test_expect_success 'a callback that the kernel already has is refused' '

@@ -2,22 +2,48 @@
 # Helpers to build small livepatch modules at test time, for the CLI tests
 # (tests/cli/t2*) and the VM tests (tests/vm/t3*).  Source after tests/lib.sh.
 
-# The target kernel: the newest /boot/config-KREL, never a fixed release.
+# The target kernel: $KM_KREL when set (a kernel that kmend fetch put in
+# the test cache, like 6.12.117+deb12-amd64), else the newest
+# /boot/config-KREL, never a fixed release.
 km_krel() {
 	local c
+	if [ -n "${KM_KREL:-}" ]; then
+		echo "$KM_KREL"
+		return
+	fi
 	c=$(find /boot -maxdepth 1 -name 'config-*' 2>/dev/null | sort -V | tail -n 1)
 	[ -n "$c" ] && echo "${c#/boot/config-}"
 }
 
 KREL=$(km_krel || true)
-KBUILD_DIR=${KREL:+/lib/modules/$KREL/build}
 KSERIES=$(echo "$KREL" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
-KSOURCE_TARBALL=/usr/src/linux-source-$KSERIES.tar.xz
+# Where the kernel's pieces are: the system's, or for $KM_KREL not
+# installed here, those kmend fetch unpacked into the test cache.
+KM_ROOT=
+if [ -n "${KM_KREL:-}" ] && [ ! -e "/lib/modules/$KREL/build" ]; then
+	KM_ROOT=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}/$KREL/debian
+	KBUILD_DIR=$KM_ROOT/usr/src/linux-headers-$KREL
+else
+	KBUILD_DIR=${KREL:+/lib/modules/$KREL/build}
+fi
+KSOURCE_TARBALL=$KM_ROOT/usr/src/linux-source-$KSERIES.tar.xz
+KDEBUG_VMLINUX=$KM_ROOT/usr/lib/debug/boot/vmlinux-$KREL
+
+# km_fetch_or_why KREL: nothing when kmend's test cache has KREL (fetching
+# it when it does not), else why not.
+km_fetch_or_why() {
+	local cache=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
+	[ -f "$cache/$1/debian/.kmend-fetched" ] && return 0
+	"$KMEND" fetch --cache "$cache" "$1" >"$TRASH/fetch.log" 2>&1 ||
+		echo "cannot fetch kernel $1 (archive unreachable?): $(tail -n 1 "$TRASH/fetch.log")"
+}
 
 # Why modules cannot be built here, or nothing when they can.
 km_why_no_kbuild() {
 	if [ -z "$KREL" ]; then
 		echo "no /boot/config-*: install linux-image-amd64"
+	elif [ ! -f "$KBUILD_DIR/Makefile" ] && [ -n "$KM_ROOT" ]; then
+		echo "no $KBUILD_DIR: run 'kmend fetch --cache ${KM_ROOT%/*/debian} $KREL'"
 	elif [ ! -f "$KBUILD_DIR/Makefile" ]; then
 		echo "no $KBUILD_DIR: install linux-headers-$KREL"
 	elif ! command -v make >/dev/null || ! command -v gcc >/dev/null; then
@@ -51,8 +77,8 @@ km_why_no_kmend_build() {
 	why=$(km_why_no_kbuild)
 	if [ -n "$why" ]; then
 		echo "$why"
-	elif [ ! -f "/usr/lib/debug/boot/vmlinux-$KREL" ]; then
-		echo "no debug vmlinux: run scripts/install-deps"
+	elif [ ! -f "$KDEBUG_VMLINUX" ]; then
+		echo "no debug vmlinux $KDEBUG_VMLINUX: run scripts/install-deps"
 	elif [ ! -f "$KSOURCE_TARBALL" ]; then
 		echo "no $KSOURCE_TARBALL: install linux-source-$KSERIES"
 	fi

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# t1702 (the differ's equivalence self-check against objdump) on Debian's
+# 6.12.117, from kmend's test cache (fetched with kmend fetch when the
+# cache lacks it).  KM_KREL_612 names another 6.12 kernel.
+# shellcheck disable=SC1091 # the sourced test
+export KM_KREL=${KM_KREL_612:-6.12.117+deb12-amd64}
+. "$(dirname "$0")/t1702-differ-equivalence.sh"

@@ -1,0 +1,141 @@
+# shellcheck shell=bash
+# The machinery of the real-fix corpus (tests/fixes), for one kernel: each
+# fix of FIXES is built with 'kmend build -k KERNEL' and proved with 'kmend
+# test --check' (its check.sh fails before the patch, passes while it is
+# loaded, fails after unload), all in one VM boot of KERNEL; each refusal of
+# REFUSALS must exit 2 with the message of its 'expect' file (one extended
+# regular expression a line).  A fix whose check loads kernel modules names
+# them in its 'modules' file (for 'kmend test --with-module').
+#
+# A fix written against 6.1's source that does not apply to another series'
+# has a variant for it next to it: fix-SERIES.patch (funcs-SERIES when what
+# kmend lists differs, expect-SERIES for a refusal's message), SERIES being
+# the kernel's "6.12"; see tests/fixes/README.md.
+# Source after tests/lib.sh and tests/vm/lib/modules.sh.
+# shellcheck disable=SC2016 # single-quoted test bodies
+
+CORPUS=$TEST_DIR/fixes
+export CORPUS
+
+modname() { echo "kmend_$1" | tr - _; }
+
+# fix_file KERNEL FIX FILE: the corpus file FILE of FIX for KERNEL: its
+# variant FILE-SERIES (fix.patch: fix-SERIES.patch) when there is one.
+fix_file() {
+	local series base=${3%.patch} ext=
+	series=$(echo "$1" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+	[ "$base" != "$3" ] && ext=.patch
+	if [ -f "$CORPUS/$2/$base-$series$ext" ]; then
+		echo "$CORPUS/$2/$base-$series$ext"
+	else
+		echo "$CORPUS/$2/$3"
+	fi
+}
+
+# write_dispatch OUT FIX...: one check script for the whole VM run.  kmend
+# test runs the same script before, while and after each module, in the
+# order of the modules; this one tells which fix and which step it is at
+# (a live patch is listed in /sys/kernel/livepatch only while loaded) and
+# runs that fix's check.sh, which it carries.
+write_dispatch() {
+	local out=$1 f
+	shift
+	{
+		echo '#!/bin/sh'
+		echo '# Written by tests/vm/lib/fixes.sh: runs the check of the fix at hand.'
+		echo 'mkdir -p /tmp/kmend-checks'
+		for f in "$@"; do
+			echo "cat >/tmp/kmend-checks/$f.sh <<'KMEND_CHECK_EOF'"
+			cat "$CORPUS/$f/check.sh"
+			echo 'KMEND_CHECK_EOF'
+		done
+		echo "set -- $*"
+		cat <<'EOF_DISPATCH'
+st=/tmp/kmend-checks/state
+lp=$(ls /sys/kernel/livepatch 2>/dev/null | head -n 1)
+if [ ! -f $st ]; then
+	idx=0 now=before
+else
+	read -r idx last <$st
+	if [ -n "$lp" ]; then
+		now=loaded
+	elif [ "$last" = loaded ]; then
+		now=after
+	else
+		idx=$((idx + 1)) now=before
+	fi
+fi
+echo "$idx $now" >$st
+i=0
+for f; do
+	[ $i -eq "$idx" ] && fix=$f
+	i=$((i + 1))
+done
+want=kmend_$(echo "$fix" | tr - _)
+if [ -n "$lp" ] && [ "$lp" != "$want" ]; then
+	echo "dispatch: live patch '$lp' is loaded, expected '$want'"
+	exit 3
+fi
+echo "dispatch: $fix, $now"
+sh /tmp/kmend-checks/$fix.sh
+EOF_DISPATCH
+	} >"$out"
+	chmod +x "$out"
+}
+
+# run_fixes KERNEL "FIX..." "REFUSAL...": the tests of the corpus on KERNEL.
+run_fixes() {
+	local k=$1 fixes=$2 refusals=$3 f r
+	export FIXES_KREL=$k FIXES=$fixes
+
+	for f in $fixes; do
+		test_expect_success "fix $f builds for $k" '
+			"$KMEND" build -k "$FIXES_KREL" --cache "$KMEND_TEST_CACHE" \
+				-n "$(modname '"$f"')" -o '"$f"'.ko \
+				"$(fix_file "$FIXES_KREL" '"$f"' fix.patch)" \
+				>'"$f"'.out 2>'"$f"'.err || { cat '"$f"'.err; exit 1; }
+			test -f '"$f"'.ko &&
+			funcs=$(fix_file "$FIXES_KREL" '"$f"' funcs) &&
+			if [ -f "$funcs" ]; then
+				grep -E "^ +(changed|new|carried|replaced) " '"$f"'.err | sort >'"$f"'.funcs &&
+				sort "$funcs" | test_cmp - '"$f"'.funcs
+			fi
+		'
+	done
+
+	test_expect_success "the corpus runs in one VM boot of $k" '
+		mods= &&
+		built= &&
+		for f in $FIXES; do
+			if [ -f $f.ko ]; then mods="$mods $f.ko"; built="$built $f"; fi
+		done &&
+		test -n "$mods" &&
+		write_dispatch dispatch.sh $built &&
+		opts= &&
+		for f in $built; do
+			[ -f "$CORPUS/$f/modules" ] || continue
+			for m in $(cat "$CORPUS/$f/modules"); do opts="$opts --with-module $m"; done
+		done &&
+		start=$(date +%s) &&
+		{ "$KMEND" test -k "$FIXES_KREL" --timeout 900 --show-checks --check dispatch.sh \
+			$opts $mods >vm.out 2>vm.err || { cat vm.out vm.err; false; }; } &&
+		echo "VM run: $(( $(date +%s) - start )) s for$mods"
+	'
+
+	for f in $fixes; do
+		test_expect_success "fix $f: check fails before, passes while loaded, fails after" '
+			test_grep "^PASS '"$f"'\.ko: check fails before, passes while loaded, fails after unload$" vm.out
+		'
+	done
+
+	for r in $refusals; do
+		test_expect_success "refusal $r: exit 2 with its message, no module" '
+			test_expect_code 2 "$KMEND" build -k "$FIXES_KREL" --cache "$KMEND_TEST_CACHE" \
+				-o '"$r"'.ko "$(fix_file "$FIXES_KREL" '"$r"' fix.patch)" 2>'"$r"'.err &&
+			while IFS= read -r re; do
+				test_grep "$re" '"$r"'.err || exit 1
+			done <"$(fix_file "$FIXES_KREL" '"$r"' expect)" &&
+			test ! -e '"$r"'.ko
+		'
+	done
+}
