@@ -4,9 +4,9 @@
  * same source: a new tree shares each file that is byte for byte the same
  * in an already prepared sibling tree, as a hard link.  Prepared trees are
  * never written (docs/cache.md), so a shared inode is never changed under
- * either tree.  A link never makes a file newer than it was (the sibling's
- * copy must not be newer), so Kbuild sees no source newer than what it
- * prepared.
+ * either tree.  Sharing happens before the new tree is prepared, and a
+ * sibling's file dated in the future is not shared, so Kbuild sees no
+ * source newer than what it prepared, in either tree.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "treeshare.h"
@@ -27,6 +28,7 @@ static struct share_walk {
 	const char *src;	/* the new tree */
 	size_t src_len;
 	const char *sibling;	/* the sibling's tree */
+	time_t now;		/* files dated later are not shared */
 	unsigned long files;
 	unsigned long long bytes;
 	int err;
@@ -101,7 +103,7 @@ static int share_one(const char *path, const struct stat *st, int type,
 	if (!lstat(twin, &other) && S_ISREG(other.st_mode) &&
 	    other.st_size == st->st_size && other.st_dev == st->st_dev &&
 	    (other.st_mode & 07777) == (st->st_mode & 07777) &&
-	    other.st_mtim.tv_sec <= st->st_mtim.tv_sec &&
+	    other.st_mtim.tv_sec <= walk.now &&
 	    same_file(path, twin) && !link_over(twin, path)) {
 		walk.files++;
 		walk.bytes += (unsigned long long)st->st_size;
@@ -167,7 +169,7 @@ static int share_with(struct km_ctx *ctx, const char *src, const char *sib)
 		goto out;
 	start = km_now();
 	walk = (struct share_walk){ .src = src, .src_len = strlen(src),
-				    .sibling = tree };
+				    .sibling = tree, .now = time(NULL) };
 	if (nftw(src, share_one, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 &&
 	    !walk.err)
 		walk.err = -errno;

@@ -8,8 +8,8 @@
 /*
  * Replaces each file of the new source tree src (of the cache directory
  * cache, CACHE/KREL) that another prepared tree of the same kernel series
- * in CACHE has with the same bytes, mode and an mtime not newer, by a hard
- * link to it.  Trees being prepared are left alone; files that cannot be
+ * in CACHE has with the same bytes and mode (and not dated in the future),
+ * by a hard link to it.  Call it before the tree is prepared.  Trees being prepared are left alone; files that cannot be
  * linked (another file system) stay copies.  0, or a negative errno: the
  * tree is whole either way, only less is shared.
  */

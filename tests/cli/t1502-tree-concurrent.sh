@@ -3,8 +3,9 @@
 # waits, both succeed, one tree.  What an interrupted prepare leaves behind
 # (a temporary directory, a tree without its stamp) is removed first.
 # The fresh tree shares, as hard links, the files a prepared sibling tree of
-# the same series has with the same bytes (a copy of the shared test
-# cache's tree stands for another 6.1 kernel), and no other file.
+# the same series has with the same bytes, whatever their date unless it is
+# in the future (a copy of the shared test cache's tree stands for another
+# 6.1 kernel), and no other file.
 # A cold prepare of the real source: about a minute.
 # shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -24,15 +25,16 @@ fi
 
 SHARED=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}/$KREL
 if [ -f "$SHARED/stamp" ] && [ -d "$SHARED/tree/kernel" ]; then
-	test_expect_success 'a prepared sibling tree of the same series, 2 files changed' '
+	test_expect_success 'a prepared sibling tree of the same series: one file changed, one dated tomorrow, one newer than the tarball' '
 		mkdir -p cache/sib && touch cache/sib/lock &&
 		cp -al "$SHARED/tree" cache/sib/tree &&
 		rm -rf cache/sib/tree/obj && cp "$SHARED/stamp" cache/sib/stamp &&
-		for f in kernel/sys.c fs/proc/base.c; do
+		for f in kernel/sys.c fs/proc/base.c kernel/exit.c; do
 			cp cache/sib/tree/$f x && rm cache/sib/tree/$f && mv x cache/sib/tree/$f || exit 1
 		done &&
 		echo "/* other */" >>cache/sib/tree/kernel/sys.c &&
-		touch -d "+1 day" cache/sib/tree/fs/proc/base.c
+		touch -d "+1 day" cache/sib/tree/fs/proc/base.c &&
+		touch -d "-1 hour" cache/sib/tree/kernel/exit.c
 	'
 fi
 
@@ -68,7 +70,7 @@ test -d "$TRASH/cache/sib" && test_expect_success 'the fresh tree shares the sib
 	echo "shared $n of $total files" &&
 	test "$n" -gt $((total * 9 / 10)) &&
 	same() { test "$(stat -c %i "cache/$KREL/tree/$1")" = "$(stat -c %i "cache/sib/tree/$1")"; } &&
-	same kernel/fork.c && same Makefile && same include/linux/sched.h &&
+	same kernel/fork.c && same Makefile && same include/linux/sched.h && same kernel/exit.c &&
 	! same kernel/sys.c && ! same fs/proc/base.c &&
 	cmp "$SHARED/tree/kernel/sys.c" cache/$KREL/tree/kernel/sys.c &&
 	test "$(stat -c %h cache/$KREL/tree/obj/include/generated/autoconf.h)" = 1 &&

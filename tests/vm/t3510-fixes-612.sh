@@ -13,9 +13,7 @@
 
 K612=${KM_FIXES_612:-6.12.117+deb12-amd64}
 
-# t3500's, in the same order; the module fixes (module-before,
-# module-after, multi-object) wait for .ko.xz modules in kmend (6.12 ships
-# its modules compressed).
+# t3500's, in the same order (6.12 ships its modules compressed: .ko.xz).
 FIXES="
 	cmdline-string
 	meminfo-string
@@ -37,6 +35,9 @@ FIXES="
 	static-key-psi
 	tracepoint
 	dyndbg
+	module-before
+	module-after
+	multi-object
 	callbacks
 	kpatch-macros
 	shadow-var

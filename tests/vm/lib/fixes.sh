@@ -32,57 +32,6 @@ fix_file() {
 	fi
 }
 
-# write_dispatch OUT FIX...: one check script for the whole VM run.  kmend
-# test runs the same script before, while and after each module, in the
-# order of the modules; this one tells which fix and which step it is at
-# (a live patch is listed in /sys/kernel/livepatch only while loaded) and
-# runs that fix's check.sh, which it carries.
-write_dispatch() {
-	local out=$1 f
-	shift
-	{
-		echo '#!/bin/sh'
-		echo '# Written by tests/vm/lib/fixes.sh: runs the check of the fix at hand.'
-		echo 'mkdir -p /tmp/kmend-checks'
-		for f in "$@"; do
-			echo "cat >/tmp/kmend-checks/$f.sh <<'KMEND_CHECK_EOF'"
-			cat "$CORPUS/$f/check.sh"
-			echo 'KMEND_CHECK_EOF'
-		done
-		echo "set -- $*"
-		cat <<'EOF_DISPATCH'
-st=/tmp/kmend-checks/state
-lp=$(ls /sys/kernel/livepatch 2>/dev/null | head -n 1)
-if [ ! -f $st ]; then
-	idx=0 now=before
-else
-	read -r idx last <$st
-	if [ -n "$lp" ]; then
-		now=loaded
-	elif [ "$last" = loaded ]; then
-		now=after
-	else
-		idx=$((idx + 1)) now=before
-	fi
-fi
-echo "$idx $now" >$st
-i=0
-for f; do
-	[ $i -eq "$idx" ] && fix=$f
-	i=$((i + 1))
-done
-want=kmend_$(echo "$fix" | tr - _)
-if [ -n "$lp" ] && [ "$lp" != "$want" ]; then
-	echo "dispatch: live patch '$lp' is loaded, expected '$want'"
-	exit 3
-fi
-echo "dispatch: $fix, $now"
-sh /tmp/kmend-checks/$fix.sh
-EOF_DISPATCH
-	} >"$out"
-	chmod +x "$out"
-}
-
 # run_fixes KERNEL "FIX..." "REFUSAL...": the tests of the corpus on KERNEL.
 run_fixes() {
 	local k=$1 fixes=$2 refusals=$3 f r
@@ -110,7 +59,7 @@ run_fixes() {
 			if [ -f $f.ko ]; then mods="$mods $f.ko"; built="$built $f"; fi
 		done &&
 		test -n "$mods" &&
-		write_dispatch dispatch.sh $built &&
+		km_write_dispatch dispatch.sh "$CORPUS" $built &&
 		opts= &&
 		for f in $built; do
 			[ -f "$CORPUS/$f/modules" ] || continue
