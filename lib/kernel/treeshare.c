@@ -92,13 +92,24 @@ static int share_one(const char *path, const struct stat *st, int type,
 	(void)ftw;
 	if (!strcmp(rel, "/obj"))
 		return FTW_SKIP_SUBTREE;	/* Kbuild's output: the tree's own */
-	if (type != FTW_F || !S_ISREG(st->st_mode) || st->st_nlink != 1 ||
-	    !st->st_size)
+	if (type != FTW_D && (type != FTW_F || !S_ISREG(st->st_mode) ||
+			      st->st_nlink != 1 || !st->st_size))
 		return FTW_CONTINUE;
 	twin = km_strfmt("%s%s", walk.sibling, rel);
 	if (!twin) {
 		walk.err = -ENOMEM;
 		return FTW_STOP;
+	}
+	if (type == FTW_D) {
+		/*
+		 * Only through the sibling's real directories: a symlink
+		 * there may lead out of its tree, to files nobody keeps
+		 * unwritten.
+		 */
+		bool real = !lstat(twin, &other) && S_ISDIR(other.st_mode);
+
+		free(twin);
+		return real ? FTW_CONTINUE : FTW_SKIP_SUBTREE;
 	}
 	if (!lstat(twin, &other) && S_ISREG(other.st_mode) &&
 	    other.st_size == st->st_size && other.st_dev == st->st_dev &&

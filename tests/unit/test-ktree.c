@@ -15,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "ktree.h"
 #include "patch.h"
 #include "target.h"
+#include "treeshare.h"
 #include "unit.h"
 #include "util.h"
 
@@ -349,6 +352,96 @@ out:
 	km_tree_release(&tree);
 }
 
+/* Whether root/a and other/b are one inode (a hard link). */
+static bool same_inode(const char *root, const char *a, const char *other,
+		       const char *b)
+{
+	char *x = km_strfmt("%s/%s", root, a), *y = km_strfmt("%s/%s", other, b);
+	struct stat sx, sy;
+	bool same = x && y && !lstat(x, &sx) && !lstat(y, &sy) &&
+		    sx.st_dev == sy.st_dev && sx.st_ino == sy.st_ino;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+/* CACHE/name: a tree of series 6.1 with its lock (and stamp: prepared). */
+static int make_share_tree(const char *cache, const char *name, bool stamp)
+{
+	char *dir = km_strfmt("%s/%s", cache, name);
+	char *tree = dir ? km_strfmt("%s/tree", dir) : NULL;
+	int ret = tree ? 0 : -ENOMEM;
+
+	if (!ret)
+		ret = put_file(tree, "Makefile", "VERSION = 6\nPATCHLEVEL = 1\n");
+	if (!ret)
+		ret = put_file(tree, "kernel/same.c", "int same;\n");
+	if (!ret)
+		ret = put_file(tree, "kernel/other.c", name);
+	if (!ret)
+		ret = put_file(dir, "lock", "");
+	if (!ret && stamp)
+		ret = put_file(dir, "stamp", "kmend-cache-format 1\n");
+	free(tree);
+	free(dir);
+	return ret;
+}
+
+static void test_share_files(struct suite *s, struct km_ctx *ctx)
+{
+	char *cache = km_strfmt("%s/share", s->dir);
+	char *sib = km_strfmt("%s/share/a/tree", s->dir);
+	char *fresh = km_strfmt("%s/share/b/tree", s->dir);
+	char *dir = km_strfmt("%s/share/b", s->dir);
+	char *outside = km_strfmt("%s/outside", s->dir);
+	char *link = km_strfmt("%s/share/a/tree/drivers", s->dir);
+	char *lock = km_strfmt("%s/share/a/lock", s->dir);
+	int ret = cache && sib && fresh && dir && outside && link && lock ?
+		  0 : -ENOMEM, fd;
+
+	if (!ret)
+		ret = make_share_tree(cache, "a", true);
+	if (!ret)
+		ret = make_share_tree(cache, "b", false);
+	/* the sibling's drivers/ is a symlink out of its tree */
+	if (!ret)
+		ret = put_file(outside, "x.c", "int x;\n");
+	if (!ret && symlink(outside, link))
+		ret = -errno;
+	if (!ret)
+		ret = put_file(fresh, "drivers/x.c", "int x;\n");
+	check(s, ret == 0, "two fake trees of one series");
+	if (ret)
+		goto out;
+
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	ret = fd >= 0 && !flock(fd, LOCK_EX) ?
+	      km_tree_share_files(ctx, dir, fresh) : -1;
+	if (fd >= 0)
+		close(fd);
+	check(s, ret == 0 && !same_inode(fresh, "kernel/same.c", sib,
+					 "kernel/same.c"),
+	      "a sibling being prepared (its lock held) is left alone");
+
+	ret = km_tree_share_files(ctx, dir, fresh);
+	check(s, ret == 0 && same_inode(fresh, "kernel/same.c", sib,
+					"kernel/same.c") &&
+	      !same_inode(fresh, "kernel/other.c", sib, "kernel/other.c") &&
+	      has_text(fresh, "kernel/other.c", "b"),
+	      "a same file is shared with the prepared sibling, no other");
+	check(s, !same_inode(fresh, "drivers/x.c", outside, "x.c"),
+	      "no file is shared through a symlink of the sibling's tree");
+out:
+	free(cache);
+	free(sib);
+	free(fresh);
+	free(dir);
+	free(outside);
+	free(link);
+	free(lock);
+}
+
 static void test_object_names(struct suite *s)
 {
 	char *a = km_object_of_source("fs/proc/cmdline.c");
@@ -371,6 +464,7 @@ static int run_unit_tests(void)
 		return 1;
 	test_scratch_view(&s, &s.ctx);
 	test_object_names(&s);
+	test_share_files(&s, &s.ctx);
 	return suite_finish(&s);
 }
 
