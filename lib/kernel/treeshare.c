@@ -74,10 +74,12 @@ static int link_over(const char *other, const char *path)
 
 	if (!tmp)
 		return -ENOMEM;
-	if (link(other, tmp) || rename(tmp, path))
+	if (link(other, tmp))
+		ret = -errno;	/* tmp may be a file of the tree: leave it */
+	else if (rename(tmp, path)) {
 		ret = -errno;
-	if (ret)
 		unlink(tmp);
+	}
 	free(tmp);
 	return ret;
 }

@@ -378,7 +378,9 @@ static int make_share_tree(const char *cache, const char *name, bool stamp)
 	if (!ret)
 		ret = put_file(tree, "kernel/same.c", "int same;\n");
 	if (!ret)
-		ret = put_file(tree, "kernel/other.c", name);
+		ret = put_file(tree, "kernel/other.c", "int other;\n");
+	if (!ret)
+		ret = put_file(tree, "kernel/own.c", name);
 	if (!ret)
 		ret = put_file(dir, "lock", "");
 	if (!ret && stamp)
@@ -411,6 +413,9 @@ static void test_share_files(struct suite *s, struct km_ctx *ctx)
 		ret = -errno;
 	if (!ret)
 		ret = put_file(fresh, "drivers/x.c", "int x;\n");
+	/* a file of the tree named like sharing's temporary file */
+	if (!ret)
+		ret = put_file(fresh, "kernel/other.c.kmend-share", "mine\n");
 	check(s, ret == 0, "two fake trees of one series");
 	if (ret)
 		goto out;
@@ -427,9 +432,11 @@ static void test_share_files(struct suite *s, struct km_ctx *ctx)
 	ret = km_tree_share_files(ctx, dir, fresh);
 	check(s, ret == 0 && same_inode(fresh, "kernel/same.c", sib,
 					"kernel/same.c") &&
-	      !same_inode(fresh, "kernel/other.c", sib, "kernel/other.c") &&
-	      has_text(fresh, "kernel/other.c", "b"),
+	      !same_inode(fresh, "kernel/own.c", sib, "kernel/own.c") &&
+	      has_text(fresh, "kernel/own.c", "b"),
 	      "a same file is shared with the prepared sibling, no other");
+	check(s, has_text(fresh, "kernel/other.c.kmend-share", "mine"),
+	      "a file named like sharing's temporary file stays");
 	check(s, !same_inode(fresh, "drivers/x.c", outside, "x.c"),
 	      "no file is shared through a symlink of the sibling's tree");
 out:
