@@ -84,34 +84,49 @@ static int link_over(const char *other, const char *path)
 	return ret;
 }
 
+/*
+ * Whether the sibling has a real directory at rel: sharing goes only
+ * through those, as a symlink there may lead out of its tree, to files
+ * nobody keeps unwritten.  -ENOMEM when out of memory.
+ */
+static int twin_is_dir(const char *rel)
+{
+	char *twin = km_strfmt("%s%s", walk.sibling, rel);
+	struct stat st;
+	int real;
+
+	if (!twin)
+		return -ENOMEM;
+	real = !lstat(twin, &st) && S_ISDIR(st.st_mode);
+	free(twin);
+	return real;
+}
+
 static int share_one(const char *path, const struct stat *st, int type,
 		     struct FTW *ftw)
 {
 	const char *rel = path + walk.src_len;
 	struct stat other;
 	char *twin;
+	int dir;
 
 	(void)ftw;
 	if (!strcmp(rel, "/obj"))
 		return FTW_SKIP_SUBTREE;	/* Kbuild's output: the tree's own */
-	if (type != FTW_D && (type != FTW_F || !S_ISREG(st->st_mode) ||
-			      st->st_nlink != 1 || !st->st_size))
+	if (type == FTW_D) {
+		dir = twin_is_dir(rel);
+		if (dir >= 0)
+			return dir ? FTW_CONTINUE : FTW_SKIP_SUBTREE;
+		walk.err = dir;
+		return FTW_STOP;
+	}
+	if (type != FTW_F || !S_ISREG(st->st_mode) || st->st_nlink != 1 ||
+	    !st->st_size)
 		return FTW_CONTINUE;
 	twin = km_strfmt("%s%s", walk.sibling, rel);
 	if (!twin) {
 		walk.err = -ENOMEM;
 		return FTW_STOP;
-	}
-	if (type == FTW_D) {
-		/*
-		 * Only through the sibling's real directories: a symlink
-		 * there may lead out of its tree, to files nobody keeps
-		 * unwritten.
-		 */
-		bool real = !lstat(twin, &other) && S_ISDIR(other.st_mode);
-
-		free(twin);
-		return real ? FTW_CONTINUE : FTW_SKIP_SUBTREE;
 	}
 	if (!lstat(twin, &other) && S_ISREG(other.st_mode) &&
 	    other.st_size == st->st_size && other.st_dev == st->st_dev &&
