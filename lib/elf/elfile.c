@@ -77,6 +77,8 @@ static int grow(struct km_buf *out, size_t more)
 	return 0;
 }
 
+#define KM_XZ_MEMLIMIT (256ULL << 20)
+
 static const char *lzma_reason(lzma_ret r)
 {
 	switch (r) {
@@ -90,6 +92,9 @@ static const char *lzma_reason(lzma_ret r)
 		return "truncated xz data";
 	case LZMA_MEM_ERROR:
 		return "out of memory";
+	case LZMA_MEMLIMIT_ERROR:
+		return "xz data that needs more than 256 MB of memory (no kernel "
+		       "module does: xz -9 needs 65 MB)";
 	default:
 		return "xz error";
 	}
@@ -99,7 +104,8 @@ static int unxz(struct km_ctx *ctx, const char *path, const struct km_buf *in,
 		struct km_buf *out)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	lzma_ret r = lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
+	/* a module's xz needs 65 MB at most: a larger dictionary is hostile */
+	lzma_ret r = lzma_stream_decoder(&s, KM_XZ_MEMLIMIT, LZMA_CONCATENATED);
 	int ret = r == LZMA_OK ? 0 : -ENOMEM;
 
 	s.next_in = (const uint8_t *)in->buf;

@@ -65,6 +65,12 @@ test_expect_success 'a .ko.zst is refused: the file named, what to do' '
 	test_grep "cannot read .m\.ko\.zst.: it is compressed with zstd, which kmend does not read .*decompress it with .zstd -d." err
 '
 
+test_expect_success 'a .ko.xz with a 1.5 GB dictionary is refused before liblzma allocates it' '
+	xz -z --lzma2=dict=1536MiB -c kmend_version_fix.ko >hostile.ko.xz &&
+	test_expect_code 1 "$KMEND" info hostile.ko.xz 2>err &&
+	test_grep "cannot decompress .hostile\.ko\.xz.: xz data that needs more than 256 MB of memory" err
+'
+
 test_expect_success 'an empty .ko.xz is no module, not a crash' '
 	: >empty.ko.xz &&
 	test_expect_code 1 "$KMEND" info empty.ko.xz 2>err &&
