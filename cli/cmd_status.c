@@ -40,11 +40,11 @@ static void print_patch(const struct km_lp_status_patch *p)
 {
 	size_t i;
 
-	printf("  %s: %s\n", p->patch.name, patch_state(&p->patch));
+	printf("  %s: %s%s\n", p->patch.name, patch_state(&p->patch),
+	       km_lp_status_replace(p) ? ", atomic replace" : "");
 	print_time("loaded:", p->has_record ? p->record.loaded : 0);
 	if (p->has_record && p->record.path)
-		printf("    %-11s%s%s\n", "from:", p->record.path,
-		       km_lp_status_replace(p) ? " (atomic replace)" : "");
+		printf("    %-11s%s\n", "from:", p->record.path);
 	for (i = 0; i < p->record.nr_fixes; i++)
 		printf("    %-11s%s\n", i ? "" : "fixes:", p->record.fixes[i]);
 	for (i = 0; i < p->patch.nr_funcs; i++)

@@ -154,10 +154,12 @@ assert a[\"replace\"] is False and b[\"replace\"] is True, (a, b)
 " &&
 	echo replace=1 >>run2/ver_a &&
 	"$KMEND" status >out &&
-	test_grep "from: *.*/ver_a.ko$" out &&
+	test_grep "^  ver_a: enabled$" out &&
 	echo 1 >sys2/ver_a/replace &&
 	"$KMEND" status >out &&
-	test_grep "from: *.*/ver_a.ko \\(atomic replace\\)$" out &&
+	test_grep "^  ver_a: enabled, atomic replace$" out &&
+	test_grep "^  ver_b: enabled, atomic replace$" out &&
+	test_grep "^    from: +/var/lib/kmend/K/ver_a.ko$" out &&
 	echo junk >sys2/ver_a/replace &&
 	test_expect_code 1 "$KMEND" status >out 2>err &&
 	test_grep "^kmend: error: .*/sys2/ver_a/replace: expected 0 or 1" err &&
