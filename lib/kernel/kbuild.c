@@ -151,27 +151,96 @@ static bool query_lists(const char *out, const char *key, const char *word)
 	return found;
 }
 
-static void ask_arch(struct km_ctx *ctx, const struct km_scratch *scratch,
-		     struct km_kbuild *kb)
+/*
+ * CACHE/KREL/arch-ID: the answer of the top-level Makefile for the tree
+ * of ID, which no fix changes (Makefile changes are refused): asking it
+ * costs a full evaluation of the top-level Makefile, some 30 compiler runs.
+ */
+static char *arch_answer_path(const struct km_scratch *scratch)
+{
+	const struct km_tree *tree = scratch->tree;
+
+	return tree->id ? km_strfmt("%s/arch-%s", tree->cache, tree->id) : NULL;
+}
+
+static int ask_arch_make(struct km_ctx *ctx, const struct km_scratch *scratch,
+			 struct km_buf *out)
 {
 	char *argv[] = { "make", "-s", "-C", scratch->src, "O=obj", "ARCH=x86",
 			 (char *)arch_query_rule, "kmend-arch-dirs", NULL };
-	struct km_buf out = KM_BUF_INIT;
+	int ret = km_run(ctx, NULL, argv, km_kbuild_env(), out);
+
+	return ret || out->buf ? ret : -EIO;
+}
+
+static bool has_arch_answer(const struct km_kbuild *kb)
+{
 	size_t i;
-	int ret;
 
-	kb->arch_asked = true;
-	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
-	for (i = 0; ret == 0 && out.buf && i < NR_ARCH_VARS; i++) {
-		char *value = line_value(out.buf, arch_vars[i]);
+	for (i = 0; i < NR_ARCH_VARS; i++)
+		if (!kb->arch[i])
+			return false;
+	return true;
+}
 
+/* A cache: a failure to write it only costs the next build the make. */
+static void keep_arch_answer(struct km_ctx *ctx,
+			     const struct km_scratch *scratch,
+			     const struct km_kbuild *kb)
+{
+	struct km_buf b = KM_BUF_INIT;
+	char *path = arch_answer_path(scratch);
+	size_t i;
+	int ret = path ? 0 : -ENOMEM;
+
+	for (i = 0; !ret && i < NR_ARCH_VARS; i++)
+		ret = km_buf_addf(&b, "%s\n", kb->arch[i]);
+	if (!ret)
+		ret = km_write_file_atomic(path, b.buf, b.len);
+	if (ret)
+		km_debug(ctx, "cannot keep the arch answer in '%s'", path);
+	km_buf_release(&b);
+	free(path);
+}
+
+/* Fills kb->arch from a query's output; whether all of it was there. */
+static bool parse_arch_answer(struct km_kbuild *kb, const char *out)
+{
+	size_t i;
+
+	for (i = 0; i < NR_ARCH_VARS; i++) {
+		char *value = line_value(out, arch_vars[i]);
+
+		free(kb->arch[i]);
 		kb->arch[i] = value ? km_strfmt("%s%s", arch_vars[i], value)
 				    : NULL;
 		free(value);
 	}
-	if (ret || !kb->arch[NR_ARCH_VARS - 1])
+	return has_arch_answer(kb);
+}
+
+static void ask_arch(struct km_ctx *ctx, const struct km_scratch *scratch,
+		     struct km_kbuild *kb)
+{
+	struct km_buf out = KM_BUF_INIT;
+	char *cached = arch_answer_path(scratch);
+	int ret;
+
+	kb->arch_asked = true;
+	if (cached && !km_read_file(cached, &out) && out.buf &&
+	    parse_arch_answer(kb, out.buf)) {
+		free(cached);
+		km_buf_release(&out);
+		return;
+	}
+	free(cached);
+	km_buf_reset(&out);
+	ret = ask_arch_make(ctx, scratch, &out);
+	if (ret || !parse_arch_answer(kb, out.buf))
 		km_debug(ctx, "cannot ask the top-level Makefile for the arch "
 			 "directories: %s", out.buf ? out.buf : "");
+	else
+		keep_arch_answer(ctx, scratch, kb);
 	km_buf_release(&out);
 }
 
