@@ -1,63 +1,17 @@
 #!/usr/bin/env bash
 # The corpus of tests/fixes (issue 7): real fixes against Debian's 6.1
 # source, modelled on the well-known live patch test fixes, on the running
-# kernel (t3510 runs them on 6.12).  Each fix that is listed in FIXES below
+# kernel (t3510 runs them on 6.12).  Each fix listed in FIXES (lib/fixes.sh)
 # is built with 'kmend build' and proved with 'kmend test --check' (its
 # check.sh fails before the patch, passes while it is loaded, fails after
 # unload), all in one VM boot; each refusal of REFUSALS must exit 2 with the
 # message of its 'expect' file.  The machinery is tests/vm/lib/fixes.sh.
 # tests/fixes/README.md says what each one exercises, and why the fixes
-# not listed here do not build or pass yet: list them as features land.
+# not listed there do not build or pass yet: list them as features land.
 # shellcheck disable=SC2016,SC1091 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 . "$TEST_DIR/vm/lib/fixes.sh"
-
-# The fixes proved in the VM today, in the order they run there.
-FIXES="
-	cmdline-string
-	meminfo-string
-	new-function
-	new-globals
-	data-new
-	data-read-mostly
-	static-local
-	warn-on
-	inline-helper
-	constprop
-	isra
-	line-shift
-	export
-	ex-table
-	ratelimit
-	syscall-uname
-	static-key-sched
-	static-key-psi
-	tracepoint
-	dyndbg
-	module-before
-	module-after
-	multi-object
-	callbacks
-	kpatch-macros
-	shadow-var
-	header-macro
-"
-
-# The refusals checked today.
-REFUSALS="
-	refuse-asm
-	refuse-init
-	refuse-notrace
-	refuse-ftrace
-	refuse-data-init
-	refuse-data-size
-	refuse-new-file
-	refuse-vdso
-	refuse-exit
-	refuse-livepatch
-	refuse-struct-header
-"
 
 why=$(km_why_no_vm)
 [ -z "$why" ] && why=$(km_why_no_kmend_build)

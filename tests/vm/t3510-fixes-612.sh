@@ -13,51 +13,6 @@
 
 K612=${KM_FIXES_612:-6.12.117+deb12-amd64}
 
-# t3500's, in the same order (6.12 ships its modules compressed: .ko.xz).
-FIXES="
-	cmdline-string
-	meminfo-string
-	new-function
-	new-globals
-	data-new
-	data-read-mostly
-	static-local
-	warn-on
-	inline-helper
-	constprop
-	isra
-	line-shift
-	export
-	ex-table
-	ratelimit
-	syscall-uname
-	static-key-sched
-	static-key-psi
-	tracepoint
-	dyndbg
-	module-before
-	module-after
-	multi-object
-	callbacks
-	kpatch-macros
-	shadow-var
-	header-macro
-"
-
-REFUSALS="
-	refuse-asm
-	refuse-init
-	refuse-notrace
-	refuse-ftrace
-	refuse-data-init
-	refuse-data-size
-	refuse-new-file
-	refuse-vdso
-	refuse-exit
-	refuse-livepatch
-	refuse-struct-header
-"
-
 export KMEND_TEST_CACHE=${KMEND_TEST_CACHE:-$HOME/.cache/kmend}
 why=$(km_why_no_vm)
 [ -z "$why" ] && why=$(km_why_no_kmend_build)

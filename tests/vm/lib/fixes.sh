@@ -32,6 +32,54 @@ fix_file() {
 	fi
 }
 
+# The fixes proved in the VM, in the order they run there, on 6.1 (t3500)
+# and 6.12 (t3510): list them here as features land.
+FIXES="
+	cmdline-string
+	meminfo-string
+	new-function
+	new-globals
+	data-new
+	data-read-mostly
+	static-local
+	warn-on
+	inline-helper
+	constprop
+	isra
+	line-shift
+	export
+	ex-table
+	ratelimit
+	syscall-uname
+	static-key-sched
+	static-key-psi
+	tracepoint
+	dyndbg
+	module-before
+	module-after
+	multi-object
+	callbacks
+	kpatch-macros
+	shadow-var
+	header-macro
+"
+
+# The refusals checked today (used by the scripts that source this file).
+# shellcheck disable=SC2034
+REFUSALS="
+	refuse-asm
+	refuse-init
+	refuse-notrace
+	refuse-ftrace
+	refuse-data-init
+	refuse-data-size
+	refuse-new-file
+	refuse-vdso
+	refuse-exit
+	refuse-livepatch
+	refuse-struct-header
+"
+
 # run_fixes KERNEL "FIX..." "REFUSAL...": the tests of the corpus on KERNEL.
 run_fixes() {
 	local k=$1 fixes=$2 refusals=$3 f r
