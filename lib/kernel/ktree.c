@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "kbenv.h"
 #include "kbuild.h"
 #include "ktree.h"
 #include "treeshare.h"
@@ -864,6 +866,110 @@ static int copy_objtree(struct km_ctx *ctx, const struct km_scratch *scratch)
 	return ret;
 }
 
+/*
+ * What the tree's prepare made and scripts/Makefile.build only reads: the
+ * light objtree links them; it copies the rest (some 70 small files), so
+ * that whatever Kbuild writes or creates lands in the view.
+ */
+static const char *const objtree_linked[] = { "include", "scripts", "tools" };
+
+static bool is_objtree_linked(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(objtree_linked) / sizeof(objtree_linked[0]); i++)
+		if (!strcmp(name, objtree_linked[i]))
+			return true;
+	return false;
+}
+
+static int copy_tree_as_is(const char *orig, const char *view);
+
+/* One entry of a directory copied as it is: a file, a symlink, a directory. */
+static int copy_entry_as_is(const char *orig, const char *view)
+{
+	struct stat st;
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if (lstat(orig, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return copy_tree_as_is(orig, view);
+	if (S_ISREG(st.st_mode))
+		return copy_file_as_is(orig, view);
+	if (!S_ISLNK(st.st_mode))
+		return 0;
+	n = readlink(orig, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	return symlink(target, view) ? -errno : 0;
+}
+
+static int copy_tree_as_is(const char *orig, const char *view)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (mkdir(view, 0755) && errno != EEXIST)
+		return -errno;
+	d = opendir(orig);
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		char *from, *to;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		from = km_strfmt("%s/%s", orig, de->d_name);
+		to = km_strfmt("%s/%s", view, de->d_name);
+		ret = from && to ? copy_entry_as_is(from, to) : -ENOMEM;
+		free(from);
+		free(to);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int make_light_objtree(struct km_ctx *ctx,
+			      const struct km_scratch *scratch)
+{
+	const char *orig = scratch->tree->obj;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (mkdir(scratch->obj, 0755))
+		ret = -errno;
+	d = ret ? NULL : opendir(orig);
+	if (!ret && !d)
+		ret = -errno;
+	while (!ret && (de = readdir(d))) {
+		char *from, *to;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		from = km_strfmt("%s/%s", orig, de->d_name);
+		to = km_strfmt("%s/%s", scratch->obj, de->d_name);
+		if (!from || !to)
+			ret = -ENOMEM;
+		else if (is_objtree_linked(de->d_name))
+			ret = symlink(from, to) ? -errno : 0;
+		else
+			ret = copy_entry_as_is(from, to);
+		free(from);
+		free(to);
+	}
+	if (d)
+		closedir(d);
+	if (ret)
+		km_err(ctx, "cannot make the objtree of '%s' in '%s': %s",
+		       orig, scratch->obj, strerror(-ret));
+	return ret;
+}
+
 /* Replaces every from by to in the text file path, keeping its times. */
 static int replace_in_file(const char *path, const char *from, const char *to)
 {
@@ -951,6 +1057,20 @@ static int relocate_tool_builds(struct km_ctx *ctx,
 	return ret;
 }
 
+/* Whether the tree has a Kbuild environment: then compiles go direct. */
+static int load_direct_env(struct km_ctx *ctx, struct km_scratch *scratch)
+{
+	int ret = km_kbenv_load(scratch->tree, scratch->src, km_kbuild_env(),
+				&scratch->direct_env);
+
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret && ret != -ENOENT)
+		km_debug(ctx, "not using the Kbuild environment of '%s': %s",
+			 scratch->tree->cache, strerror(-ret));
+	return 0;
+}
+
 int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 		      const char *const *touched_paths,
 		      struct km_scratch *scratch)
@@ -985,8 +1105,12 @@ int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 	}
 	ret = materialize_touched(ctx, scratch, touched_paths);
 	if (!ret)
+		ret = load_direct_env(ctx, scratch);
+	if (!ret && scratch->direct_env)
+		ret = make_light_objtree(ctx, scratch);
+	else if (!ret)
 		ret = copy_objtree(ctx, scratch);
-	if (!ret)
+	if (!ret && !scratch->direct_env)
 		ret = relocate_tool_builds(ctx, scratch);
 	if (!ret && !(scratch->kbuild = km_kbuild_new(scratch->dir)))
 		ret = -errno;
@@ -1042,6 +1166,7 @@ void km_scratch_release(struct km_ctx *ctx, struct km_scratch *scratch)
 			km_rm_rf(scratch->dir);
 	}
 	km_kbuild_free(scratch->kbuild);
+	km_kbenv_free(scratch->direct_env);
 	free(scratch->dir);
 	free(scratch->src);
 	free(scratch->obj);
@@ -1485,7 +1610,8 @@ static int remove_old_preprocessed(const struct km_scratch *scratch,
  */
 static char **compile_env(const struct km_scratch *scratch)
 {
-	char *const *base = km_kbuild_env();
+	char *const *base = scratch->direct_env ? scratch->direct_env
+						: km_kbuild_env();
 	size_t n = 0;
 	char **env;
 
@@ -1518,7 +1644,57 @@ static void free_compile_env(const struct km_scratch *scratch, char **env)
 	free(env);
 }
 
-/* make in the view for targets, on the way of the objects' descent. */
+/*
+ * The top-level Makefile's descent for single targets, without it: in the
+ * objtree, scripts/Makefile.build for "." with the Makefile's exported
+ * variables (in env), its command line and its -rR.
+ */
+static size_t direct_argv(char **argv, char *include_dir)
+{
+	size_t i = 0;
+
+	argv[i++] = "make";
+	argv[i++] = "-rR";
+	argv[i++] = "--no-print-directory";
+	argv[i++] = include_dir;
+	argv[i++] = "-f";
+	argv[i++] = "../scripts/Makefile.build";
+	argv[i++] = "obj=.";
+	argv[i++] = "need-builtin=1";
+	argv[i++] = "need-modorder=1";
+	return i;
+}
+
+/* The whole way: make in the view's srctree, as a user would. */
+static size_t toplevel_argv(const struct km_scratch *scratch, char **argv)
+{
+	size_t i = 0;
+
+	argv[i++] = "make";
+	argv[i++] = "-C";
+	argv[i++] = scratch->src;
+	return i;
+}
+
+/* Keeps the environment the whole way captured (a cache: errors only cost). */
+static void keep_direct_env(struct km_ctx *ctx, const struct km_scratch *scratch,
+			    const char *dump, char **env)
+{
+	int ret;
+
+	if (!km_is_file(dump))
+		return;
+	ret = km_kbenv_keep(scratch->tree, scratch->src, dump, env);
+	if (ret)
+		km_debug(ctx, "cannot keep the Kbuild environment of '%s': %s",
+			 scratch->tree->cache, strerror(-ret));
+	unlink(dump);
+}
+
+/*
+ * make in the view for targets, on the way of the objects' descent: direct
+ * when the tree has a Kbuild environment, else the whole way, capturing it.
+ */
 static int run_kbuild_targets(struct km_ctx *ctx,
 			      const struct km_scratch *scratch,
 			      const char *const *objects,
@@ -1526,33 +1702,61 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 			      struct km_buf *out)
 {
 	char **argv = NULL, *jobs = jobs_arg(), *descent = NULL;
+	char *dump = NULL, *capture = NULL, *include_dir = NULL;
 	char **env = compile_env(scratch);
-	size_t i = 0;
+	bool direct = scratch->direct_env != NULL;
+	size_t i, t;
 	int ret;
 
 	descent = descent_arg(ctx, scratch, objects);
-	argv = calloc(n + 8, sizeof(*argv));
-	if (!jobs || !descent || !argv || !env) {
+	argv = calloc(n + 16, sizeof(*argv));
+	if (direct) {
+		include_dir = km_strfmt("--include-dir=%s", scratch->src);
+	} else if (scratch->tree->id) {
+		dump = km_strfmt("%s/kbuild-env.dump", scratch->dir);
+		capture = dump ? km_kbenv_capture_eval(dump) : NULL;
+		if (!capture && errno != EINVAL) {
+			free(dump);	/* out of memory: reported below */
+			dump = NULL;
+		}
+	}
+	if (!jobs || !descent || !argv || !env || (direct && !include_dir) ||
+	    (!direct && scratch->tree->id && !dump)) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	argv[i++] = "make";
-	argv[i++] = "-C";
-	argv[i++] = scratch->src;
+	i = direct ? direct_argv(argv, include_dir)
+		   : toplevel_argv(scratch, argv);
 	argv[i++] = jobs;
 	argv[i++] = "O=obj";
 	argv[i++] = KM_KCFLAGS;
 	argv[i++] = descent;
-	memcpy(argv + i, targets, n * sizeof(*argv));
-	ret = km_run(ctx, NULL, argv, env, out);
+	if (capture)
+		argv[i++] = capture;
+	for (t = 0, ret = 0; t < n; t++) {
+		/* the top-level Makefile's own name for them: $(build-dir)/x */
+		argv[i + t] = direct ? km_strfmt("./%s", targets[t])
+				     : (char *)targets[t];
+		if (!argv[i + t])
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = km_run(ctx, direct ? scratch->obj : NULL, argv, env, out);
 	km_debug(ctx, "%s", out->buf ? out->buf : "");
 	if (ret < 0)
 		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
+	else if (!ret && capture)
+		keep_direct_env(ctx, scratch, dump, env);
+	for (t = 0; direct && t < n; t++)
+		free(argv[i + t]);
 out:
 	free_compile_env(scratch, env);
 	free(argv);
 	free(jobs);
 	free(descent);
+	free(dump);
+	free(capture);
+	free(include_dir);
 	return ret;
 }
 
@@ -1592,11 +1796,114 @@ int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
 	return ret;
 }
 
+/* The command Kbuild recorded for object in the view, or NULL. */
+static char *recorded_command(const struct km_scratch *scratch,
+			      const char *object)
+{
+	struct km_buf cmd = KM_BUF_INIT;
+	char *path = cmd_file_of(scratch, object), *value = NULL;
+	char *saved = km_strfmt("savedcmd_%s", object);
+
+	if (path && saved && !km_read_file(path, &cmd) && cmd.buf) {
+		value = cmd_value(cmd.buf, saved);
+		if (!value)
+			value = cmd_value(cmd.buf, saved + 5);	/* "cmd_x.o" */
+	}
+	km_buf_release(&cmd);
+	free(path);
+	free(saved);
+	return value;
+}
+
+/*
+ * The commands of the objects the view holds (pristine ones, before the
+ * patched compile), one per object, NULL where none: what a direct compile
+ * must give again.
+ */
+static char **recorded_commands(const struct km_scratch *scratch,
+				const char *const *objects, size_t n)
+{
+	char **cmds = calloc(n + 1, sizeof(*cmds));
+	size_t i;
+
+	for (i = 0; cmds && i < n; i++)
+		cmds[i] = recorded_command(scratch, objects[i]);
+	return cmds;
+}
+
+static void free_commands(char **cmds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; cmds && i < n; i++)
+		free(cmds[i]);
+	free(cmds);
+}
+
+/* The first word where a and b differ, for a message: "(none)" past one's end. */
+static void first_difference(const char *a, const char *b, char **wa, char **wb)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	while (*a && *b && a[-1] != ' ' && b[-1] != ' ' && a[-1] == b[-1]) {
+		a--;
+		b--;
+	}
+	*wa = *a ? strndup(a, strcspn(a, " ")) : strdup("(none)");
+	*wb = *b ? strndup(b, strcspn(b, " ")) : strdup("(none)");
+}
+
+/*
+ * A direct compile (kbenv.h) must be the top-level Makefile's: where the
+ * view held a pristine object, its command and the new one are the same.
+ * When they are not, the kept environment goes, and the next build goes
+ * the whole way again.
+ */
+static int check_same_commands(struct km_ctx *ctx,
+			       const struct km_scratch *scratch,
+			       const char *const *objects, char **before)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; objects[i]; i++) {
+		char *now, *path, *was_word = NULL, *now_word = NULL;
+
+		if (!before[i])
+			continue;
+		now = recorded_command(scratch, objects[i]);
+		if (now && !strcmp(now, before[i])) {
+			free(now);
+			continue;
+		}
+		path = km_kbenv_path(scratch->tree);
+		first_difference(before[i], now ? now : "", &was_word,
+				 &now_word);
+		km_err(ctx, "Kbuild compiled %s with another command than its "
+		       "pristine object ('%s' where the pristine one has "
+		       "'%s'): kmend removed '%s', how it compiles without the "
+		       "top-level Makefile; build again", objects[i],
+		       now_word ? now_word : "?", was_word ? was_word : "?",
+		       path ? path : "?");
+		if (path)
+			unlink(path);
+		free(path);
+		free(was_word);
+		free(now_word);
+		free(now);
+		ret = -EIO;
+	}
+	return ret;
+}
+
 int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		       const char *const *objects)
 {
 	struct km_buf out = KM_BUF_INIT;
 	double start = km_now();
+	char **before = NULL;
 	size_t n = 0;
 	int ret;
 
@@ -1605,11 +1912,17 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 	if (!n)
 		return 0;
 	ret = check_objects(ctx, scratch, objects);
-	if (!ret)
-		ret = remove_old_objects(scratch, objects);
 	if (ret)
 		return ret;
-	ret = run_kbuild_targets(ctx, scratch, objects, objects, n, &out);
+	if (scratch->direct_env) {
+		before = recorded_commands(scratch, objects, n);
+		if (!before)
+			return -ENOMEM;
+	}
+	ret = remove_old_objects(scratch, objects);
+	if (!ret)
+		ret = run_kbuild_targets(ctx, scratch, objects, objects, n,
+					 &out);
 	if (ret > 0) {
 		report_failed_objects(ctx, scratch, objects, &out);
 		ret = -EIO;
@@ -1619,10 +1932,14 @@ int km_scratch_compile(struct km_ctx *ctx, const struct km_scratch *scratch,
 		ret = -EIO;
 	} else if (!is_compiled_once(ctx, out.buf ? out.buf : "", objects)) {
 		ret = -KM_EUNPATCHABLE;
+	} else if (before &&
+		   check_same_commands(ctx, scratch, objects, before)) {
+		ret = -EIO;
 	} else {
 		km_debug(ctx, "compiling %zu file%s ... %.1f s", n,
 			n == 1 ? "" : "s", km_now() - start);
 	}
 	km_buf_release(&out);
+	free_commands(before, n);
 	return ret;
 }

@@ -46,8 +46,12 @@ void km_tree_release(struct km_tree *tree);
  * A scratch view of a tree for one build: DIR/src is a real directory of
  * symlinks into the cached tree, except along the touched paths, whose
  * directories are real and whose files are real copies (so that patching
- * them leaves the cache alone); DIR/src/obj is a copy of the prepared
- * objtree.
+ * them leaves the cache alone).  DIR/src/obj is the prepared objtree:
+ * a copy of it while the tree has no captured Kbuild environment
+ * (kbenv.h), as the top-level Makefile's prepare may write into it; with
+ * one, compiles go straight to scripts/Makefile.build, which writes only
+ * in the objects' directories, and the objtree's include, scripts and
+ * tools (what prepare made) are symlinks into the tree.
  */
 struct km_scratch {
 	const struct km_tree *tree;
@@ -59,6 +63,8 @@ struct km_scratch {
 	 * after the kernel's own (CPATH) by the compiles that follow */
 	const char *author_include;
 	struct km_kbuild *kbuild;	/* Kbuild's answers (kbuild.h) */
+	char **direct_env;	/* kbenv.h: the environment for compiling
+				 * without the top-level Makefile, or NULL */
 };
 
 /*

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What Kbuild's top-level Makefile hands scripts/Makefile.build, kept per
+ * tree so that later compiles can skip the top-level Makefile.
+ *
+ * Compiling one file through the top-level Makefile evaluates all of it
+ * (its cc-option tests run the compiler some 30 times) and makes its
+ * prepare targets (sub-makes of objtool, resolve_btfids, the syscall
+ * check): about 1500 processes before the file's own compile.  All that
+ * reaches the compile is the variables the Makefile exports, its command
+ * line (O=, KCFLAGS=) and its -rR.  The first compile in a tree goes the
+ * whole way and captures those variables (km_kbenv_capture_eval());
+ * km_kbenv_keep() writes them to CACHE/kbuild-env-ID; views made later
+ * run "make -f scripts/Makefile.build obj=. ..." in the objtree with
+ * them (km_kbenv_load()).
+ *
+ * Absolute paths of the capturing view are kept as @KMEND_SRC@ and put
+ * back as the loading view's srctree.  A captured value naming the
+ * capturing view any other way is not kept: that tree stays on the whole
+ * way.  Whether the direct compile is the same as the whole way is checked
+ * on every object that has a pristine .cmd in the view (ktree.c).
+ */
+#ifndef KMEND_KBENV_H
+#define KMEND_KBENV_H
+
+#include "kmend.h"
+
+struct km_tree;
+
+/* Bumped whenever what is captured or how it is used changes. */
+#define KM_KBENV_FORMAT 1
+
+/*
+ * The --eval that makes the top-level Makefile write its exported
+ * environment to dump (NUL-separated) just before it descends into
+ * scripts/Makefile.build for single targets; NULL with errno (EINVAL: a
+ * path make cannot quote, then the compile just captures nothing).
+ */
+char *km_kbenv_capture_eval(const char *dump);
+
+/*
+ * Keeps what the dump holds beyond given (the environment changes make
+ * was run with, as km_run() takes them: "NAME=VALUE", or "NAME" to
+ * remove), with src (the capturing view's srctree) as @KMEND_SRC@.  0, or
+ * a negative errno; -EXDEV when a value names the view otherwise.
+ */
+int km_kbenv_keep(const struct km_tree *tree, const char *src,
+		  const char *dump, char *const *given);
+
+/*
+ * The environment changes for a direct descent in the view whose srctree
+ * is src: given, then the captured variables, as one NULL-terminated list
+ * for km_run() (free with km_kbenv_free()).  0, -ENOENT when the tree has
+ * none yet, or another negative errno.
+ */
+int km_kbenv_load(const struct km_tree *tree, const char *src,
+		  char *const *given, char ***env);
+void km_kbenv_free(char **env);
+
+/* CACHE/kbuild-env-FORMAT-ID, or NULL with errno. */
+char *km_kbenv_path(const struct km_tree *tree);
+
+#endif
