@@ -973,6 +973,19 @@ static int restore_pristine(struct build *b)
 	return ret;
 }
 
+/*
+ * A fix that does not apply to this kernel's source is an error before
+ * anything is compiled (the pristine compile of an uncached kernel takes
+ * seconds): applied and taken back at once.
+ */
+static int check_patches_apply(struct build *b)
+{
+	int ret = km_patch_apply_all(b->ctx, b->patches, b->nr_patches,
+				     b->scratch.src);
+
+	return ret ? ret : restore_pristine(b);
+}
+
 static void report_headers(const struct build *b)
 {
 	size_t i;
@@ -1796,6 +1809,8 @@ int km_build(struct km_ctx *ctx, const struct km_build_opts *opts)
 		ret = prepare_tree(&b);
 	if (!ret)
 		ret = create_scratch(&b);
+	if (!ret)
+		ret = check_patches_apply(&b);
 	if (!ret)
 		ret = place_sources(&b);
 	if (!ret)

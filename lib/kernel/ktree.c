@@ -1742,7 +1742,8 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 	}
 	if (!ret)
 		ret = km_run(ctx, direct ? scratch->obj : NULL, argv, env, out);
-	km_debug(ctx, "%s", out->buf ? out->buf : "");
+	km_debug(ctx, "make in %s:\n%s", direct ? scratch->obj : scratch->src,
+		 out->buf ? out->buf : "");
 	if (ret < 0)
 		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
 	else if (!ret && capture)
