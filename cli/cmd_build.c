@@ -47,7 +47,7 @@ static const char build_usage[] =
 	"      --kernels FILE   kernel releases, one a line ('#' comments)\n"
 	"      --outdir DIR     writes DIR/KREL/NAME.ko and DIR/KREL/build.log\n"
 	"                       (default kmend-out)\n"
-	"  -j, --jobs N         kernels built at a time (default: the cores)\n"
+	"  -j, --jobs N         kernels built at a time (default: twice the cores)\n"
 	"      --json           the table as JSON on stdout\n"
 	"exit: 0 built, 2 cannot be live patched, 3 no functional change;\n"
 	"many kernels: 0 all built, 7 some built, 2 all refused, 3 no change\n"
