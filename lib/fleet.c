@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,15 +190,122 @@ static int start_one(struct km_ctx *ctx, const struct km_fleet_opts *o,
 	return 0;
 }
 
+/*
+ * CACHE/KREL/build-seconds: the processor time the kernel's last build in
+ * a many-kernel build took (its wall time depends on what ran beside it;
+ * this does not).  The longest start first (a core left idle at
+ * the end, with one build still running, costs the most); a kernel with
+ * no prepared tree (a cold build, 30 s and more) before all, one never
+ * timed before the timed ones.
+ */
+#define EXPECT_COLD 1e9
+#define EXPECT_UNKNOWN 1e6
+
+static char *kernel_cache_file(const struct km_fleet_opts *o,
+			       const char *krel, const char *name)
+{
+	char *root = km_cache_root(o->build->target.cache_dir);
+	char *path = root ? km_strfmt("%s/%s/%s", root, krel, name) : NULL;
+
+	free(root);
+	return path;
+}
+
+static double expected_seconds(const struct km_fleet_opts *o,
+			       const char *krel)
+{
+	char *stamp = kernel_cache_file(o, krel, "stamp");
+	char *timed = kernel_cache_file(o, krel, "build-seconds");
+	struct km_buf text = KM_BUF_INIT;
+	double expect = EXPECT_UNKNOWN;
+	char *end;
+
+	if (!stamp || !km_is_file(stamp)) {
+		expect = EXPECT_COLD;
+	} else if (timed && !km_read_file(timed, &text) && text.buf) {
+		double t = strtod(text.buf, &end);
+
+		if (end != text.buf && t >= 0 && t < EXPECT_UNKNOWN)
+			expect = t;
+	}
+	km_buf_release(&text);
+	free(stamp);
+	free(timed);
+	return expect;
+}
+
+/* What the build process and the processes it ran took of the cores. */
+static double cpu_seconds(const struct rusage *ru)
+{
+	return (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 +
+	       (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+}
+
+/* A cache: failing to keep the time only costs the next run its order. */
+static void keep_seconds(const struct km_fleet_opts *o, const char *krel,
+			 double seconds)
+{
+	char *path = kernel_cache_file(o, krel, "build-seconds");
+	char *dir = kernel_cache_file(o, krel, "");
+	char *text = km_strfmt("%.3f\n", seconds);
+
+	if (path && dir && text && km_is_dir(dir))
+		km_write_file_atomic(path, text, strlen(text));
+	free(path);
+	free(dir);
+	free(text);
+}
+
+struct start_order {
+	size_t index;
+	double expect;
+};
+
+static int by_expected_time(const void *a, const void *b)
+{
+	const struct start_order *x = a, *y = b;
+
+	if (x->expect != y->expect)
+		return x->expect < y->expect ? 1 : -1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The kernels' indexes, in the order their builds start. */
+static size_t *start_order(const struct km_fleet_opts *o,
+			   const struct km_fleet_kernel *kernels, size_t nr)
+{
+	struct start_order *ord = calloc(nr ? nr : 1, sizeof(*ord));
+	size_t *index = calloc(nr ? nr : 1, sizeof(*index));
+	size_t i;
+
+	if (!ord || !index) {
+		free(ord);
+		free(index);
+		return NULL;
+	}
+	for (i = 0; i < nr; i++) {
+		ord[i].index = i;
+		ord[i].expect = expected_seconds(o, kernels[i].krel);
+	}
+	qsort(ord, nr, sizeof(*ord), by_expected_time);
+	for (i = 0; i < nr; i++)
+		index[i] = ord[i].index;
+	free(ord);
+	return index;
+}
+
 /* Waits for one of the running builds; returns its slot. */
-static int reap_one(struct km_ctx *ctx, struct km_fleet_kernel *kernels,
-		    struct running *run, int nr_run)
+static int reap_one(struct km_ctx *ctx, const struct km_fleet_opts *o,
+		    struct km_fleet_kernel *kernels, struct running *run,
+		    int nr_run)
 {
 	int status, s;
 	pid_t pid;
 
 	for (;;) {
-		pid = waitpid(-1, &status, 0);
+		struct rusage ru;
+
+		pid = wait4(-1, &status, 0, &ru);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid < 0)
@@ -206,6 +315,8 @@ static int reap_one(struct km_ctx *ctx, struct km_fleet_kernel *kernels,
 				continue;
 			finish_one(ctx, &kernels[run[s].index], status,
 				   km_now() - run[s].t0);
+			keep_seconds(o, kernels[run[s].index].krel,
+				     cpu_seconds(&ru));
 			return s;
 		}
 	}
@@ -232,22 +343,22 @@ int km_fleet_build(struct km_ctx *ctx, const struct km_fleet_opts *opts,
 	char *name = b->name ? strdup(b->name) :
 		     km_kmod_default_name(b->patches[0]);
 	struct running *run = calloc((size_t)jobs, sizeof(*run));
-	size_t next = 0;
-	int nr_run = 0, ret = name && run ? 0 : -ENOMEM;
+	size_t next = 0, *order = start_order(opts, kernels, nr);
+	int nr_run = 0, ret = name && run && order ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < nr && !ret; i++)
 		ret = prepare_paths(ctx, opts, name, &kernels[i]);
 	while (!ret && (next < nr || nr_run > 0)) {
 		if (next < nr && nr_run < jobs) {
-			ret = start_one(ctx, opts, &kernels[next], next,
-					&run[nr_run]);
+			ret = start_one(ctx, opts, &kernels[order[next]],
+					order[next], &run[nr_run]);
 			if (!ret) {
 				next++;
 				nr_run++;
 			}
 			continue;
 		}
-		ret = reap_one(ctx, kernels, run, nr_run);
+		ret = reap_one(ctx, opts, kernels, run, nr_run);
 		if (ret >= 0) {
 			run[ret] = run[--nr_run];
 			ret = 0;
@@ -255,13 +366,14 @@ int km_fleet_build(struct km_ctx *ctx, const struct km_fleet_opts *opts,
 	}
 	/* On an error, the builds started still run to their end. */
 	while (nr_run > 0) {
-		int s = reap_one(ctx, kernels, run, nr_run);
+		int s = reap_one(ctx, opts, kernels, run, nr_run);
 
 		if (s < 0)
 			break;
 		run[s] = run[--nr_run];
 	}
 	free(run);
+	free(order);
 	free(name);
 	return ret;
 }
