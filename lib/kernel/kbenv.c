@@ -39,7 +39,11 @@ char *km_kbenv_path(const struct km_tree *tree)
  * (6.1 to 6.12); the eval adds a prerequisite to it, run after prepare
  * and before the descent, in make's exported environment.  An --eval
  * reaches every sub-make, and some of prepare's make "." too: only the
- * top-level Makefile's own make writes the dump.
+ * top-level Makefile's own make writes the dump.  An --eval is read
+ * before any makefile, so its first rule would become the default goal of
+ * the sub-makes run without one (prepare's scripts/Makefile.build):
+ * the helper's name starts with a period, which no default goal does, and
+ * .DEFAULT_GOAL is cleared for the makefile's own first rule.
  */
 char *km_kbenv_capture_eval(const char *dump)
 {
@@ -47,10 +51,11 @@ char *km_kbenv_capture_eval(const char *dump)
 		errno = EINVAL;
 		return NULL;
 	}
-	return km_strfmt("--eval=.: kmend-kbuild-env\n"
-			 "kmend-kbuild-env: ; @$(if $(filter "
+	return km_strfmt("--eval=.: .kmend-kbuild-env\n"
+			 ".kmend-kbuild-env: ; @$(if $(filter "
 			 "$(abs_srctree)/Makefile,$(firstword $(MAKEFILE_LIST)))"
-			 ",env -0 > '%s',:)", dump);
+			 ",env -0 > '%s',:)\n"
+			 ".DEFAULT_GOAL :=", dump);
 }
 
 static bool is_own_var(const char *name, size_t len)
@@ -90,20 +95,22 @@ static const char *given_value(char *const *given, const char *name,
 	return value;
 }
 
-/* Appends text to b with every path replaced by KBENV_SRC. */
+/* Appends text to b with every place's path replaced by its mark. */
 static int add_generalized(struct km_buf *b, const char *text,
-			   const char *const *paths)
+			   const struct km_kbenv_place *places, size_t n)
 {
 	while (*text) {
-		size_t i, skip = 0;
+		const struct km_kbenv_place *hit = NULL;
+		size_t i;
 
-		for (i = 0; paths[i] && !skip; i++)
-			if (*paths[i] && km_starts_with(text, paths[i]))
-				skip = strlen(paths[i]);
-		if (skip) {
-			if (km_buf_adds(b, KBENV_SRC))
+		for (i = 0; i < n && !hit; i++)
+			if (places[i].path && *places[i].path &&
+			    km_starts_with(text, places[i].path))
+				hit = &places[i];
+		if (hit) {
+			if (km_buf_adds(b, hit->mark))
 				return -ENOMEM;
-			text += skip;
+			text += strlen(hit->path);
 		} else {
 			if (km_buf_add(b, text, 1))
 				return -ENOMEM;
@@ -127,8 +134,8 @@ static char *view_name(const char *src)
 
 /* One entry of the dump, kept in out when make set or changed it. */
 static int keep_entry(struct km_buf *out, const char *entry,
-		      char *const *given, const char *const *paths,
-		      const char *name_of_view)
+		      char *const *given, const struct km_kbenv_place *places,
+		      size_t n, const char *unique)
 {
 	const char *eq = strchr(entry, '=');
 	size_t len = eq ? (size_t)(eq - entry) : 0;
@@ -141,8 +148,8 @@ static int keep_entry(struct km_buf *out, const char *entry,
 	before = given_value(given, entry, len);
 	if (before && !strcmp(before, eq + 1))
 		return 0;
-	ret = add_generalized(out, entry, paths);
-	if (!ret && name_of_view && strstr(out->buf + start, name_of_view))
+	ret = add_generalized(out, entry, places, n);
+	if (!ret && unique && strstr(out->buf + start, unique))
 		ret = -EXDEV;
 	if (!ret)
 		ret = km_buf_add(out, "", 1);
@@ -178,59 +185,87 @@ static int keep_removed(struct km_buf *out, const struct km_buf *dump,
 	return ret;
 }
 
-int km_kbenv_keep(const struct km_tree *tree, const char *src,
-		  const char *dump_path, char *const *given)
+int km_kbenv_write(const char *file, const char *dump, char *const *given,
+		   const struct km_kbenv_place *places, size_t n,
+		   const char *unique, const char *const *notes)
 {
-	struct km_buf dump = KM_BUF_INIT, out = KM_BUF_INIT;
-	char *path = km_kbenv_path(tree), *real = realpath(src, NULL);
-	char *name_of_view = view_name(src);
-	const char *paths[] = { src, real, NULL };
+	struct km_buf text = KM_BUF_INIT, out = KM_BUF_INIT;
 	const char *p;
 	int ret;
 
-	if (!path || !name_of_view) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (real && strlen(real) > strlen(src)) {
-		paths[0] = real;	/* the longer first */
-		paths[1] = src;
-	}
-	ret = km_read_file(dump_path, &dump);
-	if (!ret && (!dump.buf || !dump.len || dump.buf[dump.len - 1]))
+	ret = km_read_file(dump, &text);
+	if (!ret && (!text.buf || !text.len || text.buf[text.len - 1]))
 		ret = -EBADMSG;
 	if (!ret)
 		ret = km_buf_add(&out, KBENV_MAGIC, sizeof(KBENV_MAGIC));
-	for (p = dump.buf; !ret && p < dump.buf + dump.len; p += strlen(p) + 1)
-		ret = keep_entry(&out, p, given, paths, name_of_view);
+	for (p = text.buf; !ret && p < text.buf + text.len; p += strlen(p) + 1)
+		ret = keep_entry(&out, p, given, places, n, unique);
 	if (!ret)
-		ret = keep_removed(&out, &dump, given);
+		ret = keep_removed(&out, &text, given);
+	for (; !ret && notes && *notes; notes++) {
+		size_t start = out.len;
+
+		ret = km_buf_add(&out, "#", 1);
+		if (!ret)
+			ret = add_generalized(&out, *notes, places, n);
+		if (!ret && unique && strstr(out.buf + start, unique))
+			ret = -EXDEV;
+		if (!ret)
+			ret = km_buf_add(&out, "", 1);
+	}
 	if (!ret)
-		ret = km_write_file_atomic(path, out.buf, out.len);
-out:
-	km_buf_release(&dump);
+		ret = km_write_file_atomic(file, out.buf, out.len);
+	km_buf_release(&text);
 	km_buf_release(&out);
+	return ret;
+}
+
+int km_kbenv_keep(const struct km_tree *tree, const char *src,
+		  const char *dump_path, char *const *given)
+{
+	char *path = km_kbenv_path(tree), *real = realpath(src, NULL);
+	char *name_of_view = view_name(src);
+	struct km_kbenv_place places[] = { { src, KBENV_SRC },
+					   { real, KBENV_SRC } };
+	int ret;
+
+	if (real && strlen(real) > strlen(src)) {	/* the longer first */
+		places[0].path = real;
+		places[1].path = src;
+	}
+	ret = path && name_of_view ? 0 : -ENOMEM;
+	if (!ret)
+		ret = km_kbenv_write(path, dump_path, given, places, 2,
+				     name_of_view, NULL);
 	free(path);
 	free(real);
 	free(name_of_view);
 	return ret;
 }
 
-/* entry with every KBENV_SRC replaced by src, as a new string. */
-static char *specialize(const char *entry, const char *src)
+/* entry with every place's mark replaced by its path, as a new string. */
+static char *specialize(const char *entry, const struct km_kbenv_place *places,
+			size_t n)
 {
 	struct km_buf b = KM_BUF_INIT;
-	const char *p = entry, *hit;
+	const char *p = entry;
 	int ret = 0;
 
-	while (!ret && (hit = strstr(p, KBENV_SRC))) {
-		ret = km_buf_add(&b, p, (size_t)(hit - p));
-		if (!ret)
-			ret = km_buf_adds(&b, src);
-		p = hit + strlen(KBENV_SRC);
+	while (!ret && *p) {
+		const struct km_kbenv_place *hit = NULL;
+		size_t i;
+
+		for (i = 0; i < n && !hit; i++)
+			if (km_starts_with(p, places[i].mark))
+				hit = &places[i];
+		if (hit) {
+			ret = km_buf_adds(&b, hit->path);
+			p += strlen(hit->mark);
+		} else {
+			ret = km_buf_add(&b, p, 1);
+			p++;
+		}
 	}
-	if (!ret)
-		ret = km_buf_adds(&b, p);
 	if (ret) {
 		km_buf_release(&b);
 		return NULL;
@@ -243,20 +278,18 @@ void km_kbenv_free(char **env)
 	km_free_list(env);
 }
 
-int km_kbenv_load(const struct km_tree *tree, const char *src,
-		  char *const *given, char ***env_out)
+int km_kbenv_read(const char *file, char *const *given,
+		  const struct km_kbenv_place *places, size_t nplaces,
+		  char ***env_out)
 {
 	struct km_buf text = KM_BUF_INIT;
-	char *path = km_kbenv_path(tree), **env = NULL;
+	char **env = NULL;
 	size_t n = 0, i = 0, ngiven = 0;
 	const char *p, *end;
 	int ret;
 
 	*env_out = NULL;
-	if (!path)
-		return -errno;
-	ret = km_read_file(path, &text);
-	free(path);
+	ret = km_read_file(file, &text);
 	if (ret)
 		return ret;
 	end = text.buf + text.len;
@@ -276,7 +309,7 @@ int km_kbenv_load(const struct km_tree *tree, const char *src,
 			ret = -ENOMEM;
 	for (p = text.buf + sizeof(KBENV_MAGIC); !ret && p < end;
 	     p += strlen(p) + 1, i++)
-		if (!(env[i] = specialize(p, src)))
+		if (!(env[i] = specialize(p, places, nplaces)))
 			ret = -ENOMEM;
 	km_buf_release(&text);
 	if (ret) {
@@ -285,4 +318,19 @@ int km_kbenv_load(const struct km_tree *tree, const char *src,
 	}
 	*env_out = env;
 	return 0;
+}
+
+int km_kbenv_load(const struct km_tree *tree, const char *src,
+		  char *const *given, char ***env)
+{
+	const struct km_kbenv_place place = { src, KBENV_SRC };
+	char *path = km_kbenv_path(tree);
+	int ret;
+
+	*env = NULL;
+	if (!path)
+		return -errno;
+	ret = km_kbenv_read(path, given, &place, 1, env);
+	free(path);
+	return ret;
 }

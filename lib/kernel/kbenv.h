@@ -60,4 +60,26 @@ void km_kbenv_free(char **env);
 /* CACHE/kbuild-env-FORMAT-ID, or NULL with errno. */
 char *km_kbenv_path(const struct km_tree *tree);
 
+/*
+ * The general form, for other makes than a view's compile (the module
+ * link, kmod.c): a place is a path that stands for a mark ("@KMEND_MOD@")
+ * in the file.  km_kbenv_write() keeps what the dump holds beyond given,
+ * places marked (list the longer of two overlapping paths first), then
+ * each note as an entry "#NOTE" (marked too); -EXDEV when unique (a
+ * capturing directory's own name) remains in what it would keep.
+ * km_kbenv_read() gives given, then the file's entries with marks put
+ * back (notes included, "#..."), NULL-terminated.
+ */
+struct km_kbenv_place {
+	const char *path;
+	const char *mark;
+};
+
+int km_kbenv_write(const char *file, const char *dump, char *const *given,
+		   const struct km_kbenv_place *places, size_t n,
+		   const char *unique, const char *const *notes);
+int km_kbenv_read(const char *file, char *const *given,
+		  const struct km_kbenv_place *places, size_t n,
+		  char ***env);
+
 #endif
