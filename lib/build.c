@@ -19,6 +19,7 @@
 #include "ksym.h"
 #include "ktree.h"
 #include "linedir.h"
+#include "kbenv.h"
 #include "objcache.h"
 #include "patch.h"
 #include "proof.h"
@@ -1615,6 +1616,9 @@ static int link_module(struct build *b)
 	struct km_kmod m = { 0 };
 	const char **namespaces = NULL;
 	char *kdir = km_strfmt("%s/module", b->work);
+	char *link_env = b->tree.id ? km_strfmt("%s/kbuild-link-env-%d-%s",
+						 b->tree.cache, KM_KBENV_FORMAT,
+						 b->tree.id) : NULL;
 	double t0 = km_now();
 	size_t i;
 	int ret;
@@ -1630,6 +1634,7 @@ static int link_module(struct build *b)
 	m.name = b->name;
 	m.krel = b->target.krel;
 	m.headers = b->target.headers;
+	m.kbuild_env = link_env;
 	m.objects = objs;
 	m.funcs = b->funcs;
 	m.nr_funcs = b->nr_funcs;
@@ -1650,6 +1655,7 @@ static int link_module(struct build *b)
 		step_done(b, "linking the module with Kbuild", t0);
 	free(objs);
 	free(kdir);
+	free(link_env);
 	free(namespaces);
 	return ret;
 }

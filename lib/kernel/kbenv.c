@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kbenv.h"
 #include "ktree.h"
@@ -35,27 +36,61 @@ char *km_kbenv_path(const struct km_tree *tree)
 }
 
 /*
- * "$(build-dir)" is "." for single targets in every Kbuild kmend serves
- * (6.1 to 6.12); the eval adds a prerequisite to it, run after prepare
- * and before the descent, in make's exported environment.  An --eval
- * reaches every sub-make, and some of prepare's make "." too: only the
- * top-level Makefile's own make writes the dump.  An --eval is read
- * before any makefile, so its first rule would become the default goal of
- * the sub-makes run without one (prepare's scripts/Makefile.build):
- * the helper's name starts with a period, which no default goal does, and
- * .DEFAULT_GOAL is cleared for the makefile's own first rule.
+ * Three --evals, each one word: GNU make hands an --eval down to every
+ * sub-make in MAKEFLAGS, and Kbuild reads MAKEFLAGS's words split at
+ * blanks, escaped or not (scripts/Makefile.modpost adds -n when a word not
+ * starting with "--" holds an "i"): so no blank, and the dump is written
+ * by a script next to it.  Its "-" lets a script that cannot run (a
+ * noexec $TMPDIR) cost the capture only.  No guard either: the target is
+ * one only the top-level Makefile makes, and in any case after prepare,
+ * the last to write.  An --eval is read before any makefile, so its first
+ * rule would become the default goal of the sub-makes run without one
+ * (prepare's scripts/Makefile.build): the helper's name starts with a
+ * period, which no default goal does, and .DEFAULT_GOAL is cleared for the
+ * makefile's own first rule.  A make that only hands its goals on to the
+ * top-level Makefile's final make (6.12 with M=) makes the target too,
+ * after that one: the script writes only in the final make, the one that
+ * exports srctree.
  */
-char *km_kbenv_capture_eval(const char *dump)
+int km_kbenv_capture_args(const char *target, const char *dump, char **args)
 {
-	if (strpbrk(dump, "'$,\n\\")) {
-		errno = EINVAL;
-		return NULL;
+	char *script, *text;
+	int ret;
+
+	args[0] = args[1] = args[2] = NULL;
+	if (strpbrk(dump, "'$\n\\ \t;#%:="))
+		return -EINVAL;
+	script = km_strfmt("%s.sh", dump);
+	/* the make that read the whole top-level Makefile exports srctree;
+	 * the one that only passes its goals on to it (6.12) does not */
+	text = km_strfmt("#!/bin/sh\n[ -n \"$srctree\" ] || exit 0\n"
+			 "exec env -0 >'%s'\n", dump);
+	ret = script && text ? km_write_file_atomic(script, text, strlen(text))
+			     : -ENOMEM;
+	if (!ret && chmod(script, 0755))
+		ret = -errno;
+	if (!ret) {
+		args[0] = km_strfmt("--eval=%s:.kmend-kbuild-env", target);
+		args[1] = km_strfmt("--eval=.kmend-kbuild-env:;@-%s", script);
+		args[2] = strdup("--eval=.DEFAULT_GOAL:=");
+		if (!args[0] || !args[1] || !args[2])
+			ret = -ENOMEM;
 	}
-	return km_strfmt("--eval=.: .kmend-kbuild-env\n"
-			 ".kmend-kbuild-env: ; @$(if $(filter "
-			 "$(abs_srctree)/Makefile,$(firstword $(MAKEFILE_LIST)))"
-			 ",env -0 > '%s',:)\n"
-			 ".DEFAULT_GOAL :=", dump);
+	if (ret)
+		km_kbenv_free_args(args);
+	free(script);
+	free(text);
+	return ret == -ENOMEM ? ret : ret ? -EINVAL : 0;
+}
+
+void km_kbenv_free_args(char **args)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		free(args[i]);
+		args[i] = NULL;
+	}
 }
 
 static bool is_own_var(const char *name, size_t len)

@@ -31,12 +31,14 @@ struct km_tree;
 #define KM_KBENV_FORMAT 1
 
 /*
- * The --eval that makes the top-level Makefile write its exported
- * environment to dump (NUL-separated) just before it descends into
- * scripts/Makefile.build for single targets; NULL with errno (EINVAL: a
- * path make cannot quote, then the compile just captures nothing).
+ * The three --evals (args[0..2], allocated) that make the top-level
+ * Makefile write its exported environment to dump (NUL-separated) when
+ * it makes target ("." for single targets: after prepare, before the
+ * descent into scripts/Makefile.build).  0, -EINVAL for a dump path the
+ * evals cannot quote (then nothing is captured), -ENOMEM.
  */
-char *km_kbenv_capture_eval(const char *dump);
+int km_kbenv_capture_args(const char *target, const char *dump, char **args);
+void km_kbenv_free_args(char **args);
 
 /*
  * Keeps what the dump holds beyond given (the environment changes make

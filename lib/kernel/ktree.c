@@ -1702,7 +1702,7 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 			      struct km_buf *out)
 {
 	char **argv = NULL, *jobs = jobs_arg(), *descent = NULL;
-	char *dump = NULL, *capture = NULL, *include_dir = NULL;
+	char *dump = NULL, *capture[3] = { NULL }, *include_dir = NULL;
 	char **env = compile_env(scratch);
 	bool direct = scratch->direct_env != NULL;
 	size_t i, t;
@@ -1714,9 +1714,8 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 		include_dir = km_strfmt("--include-dir=%s", scratch->src);
 	} else if (scratch->tree->id) {
 		dump = km_strfmt("%s/kbuild-env.dump", scratch->dir);
-		capture = dump ? km_kbenv_capture_eval(dump) : NULL;
-		if (!capture && errno != EINVAL) {
-			free(dump);	/* out of memory: reported below */
+		if (dump && km_kbenv_capture_args(".", dump, capture) == -ENOMEM) {
+			free(dump);	/* reported below */
 			dump = NULL;
 		}
 	}
@@ -1731,8 +1730,8 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 	argv[i++] = "O=obj";
 	argv[i++] = KM_KCFLAGS;
 	argv[i++] = descent;
-	if (capture)
-		argv[i++] = capture;
+	for (t = 0; capture[0] && t < 3; t++)
+		argv[i++] = capture[t];
 	for (t = 0, ret = 0; t < n; t++) {
 		/* the top-level Makefile's own name for them: $(build-dir)/x */
 		argv[i + t] = direct ? km_strfmt("./%s", targets[t])
@@ -1746,7 +1745,7 @@ static int run_kbuild_targets(struct km_ctx *ctx,
 		 out->buf ? out->buf : "");
 	if (ret < 0)
 		km_err(ctx, "cannot run make: %s: install make", strerror(-ret));
-	else if (!ret && capture)
+	else if (!ret && capture[0])
 		keep_direct_env(ctx, scratch, dump, env);
 	for (t = 0; direct && t < n; t++)
 		free(argv[i + t]);
@@ -1756,7 +1755,7 @@ out:
 	free(jobs);
 	free(descent);
 	free(dump);
-	free(capture);
+	km_kbenv_free_args(capture);
 	free(include_dir);
 	return ret;
 }

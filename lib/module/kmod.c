@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kblink.h"
 #include "klp.h"
 #include "kmod.h"
 #include "util.h"
@@ -356,15 +357,11 @@ static int check_modpost(struct km_ctx *ctx, const char *log)
 static int run_kbuild(struct km_ctx *ctx, const struct km_kmod *m,
 		      const char *workdir)
 {
+	const struct km_kblink link = { .headers = m->headers, .dir = workdir,
+					.name = m->name, .env = m->kbuild_env };
 	struct km_buf out = KM_BUF_INIT;
-	char *mdir = km_strfmt("M=%s", workdir);
-	char *argv[] = { "make", "-C", (char *)m->headers, mdir,
-			 "KBUILD_MODPOST_WARN=1", "modules", NULL };
-	int ret;
+	int ret = km_kblink_run(ctx, &link, &out);
 
-	if (!mdir)
-		return -ENOMEM;
-	ret = km_run(ctx, NULL, argv, km_kbuild_env(), &out);
 	if (ret < 0) {
 		km_err(ctx, "cannot run make: %s: install make (build-essential)",
 		       strerror(-ret));
@@ -377,7 +374,6 @@ static int run_kbuild(struct km_ctx *ctx, const struct km_kmod *m,
 		ret = check_modpost(ctx, out.buf);
 	}
 	km_buf_release(&out);
-	free(mdir);
 	return ret;
 }
 

@@ -46,6 +46,9 @@ struct km_kmod {
 	 * for (modinfo kmend_buildid: kmend load and verify check them) */
 	const char *const *build_ids;
 	size_t nr_build_ids;
+	/* where Kbuild's environment for linking is kept, to link without
+	 * the headers' top-level Makefile (kblink.h); NULL: the whole way */
+	const char *kbuild_env;
 };
 
 /* A module name from a file name: "fix-1.patch" -> "kmend_fix_1". */

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Compiling without the top-level Makefile (lib/kernel/kbenv.c): the first
-# compile in a tree goes through the top-level Makefile and keeps what it
-# exports (CACHE/KREL/kbuild-env-FORMAT-ID); later views run
-# scripts/Makefile.build directly, in an objtree that links what prepare
-# made.  The direct compile must be the top-level one: same command, same
-# code, the cached tree untouched; a kept environment that compiles
-# otherwise is caught against the pristine object, removed, and taken
-# again.  On the real kernel; no VM.
-# shellcheck disable=SC2016,SC1091,SC2034 # single-quoted test bodies; lib.sh
+# Compiling and linking without the top-level Makefile (lib/kernel/kbenv.c,
+# lib/module/kblink.c): the first compile in a tree goes through the
+# top-level Makefile and keeps what it exports (CACHE/KREL/kbuild-env-1-ID);
+# later views run scripts/Makefile.build directly, in an objtree that links
+# what prepare made.  The direct compile must be the top-level one: same
+# command, same code, the cached tree untouched; a kept environment that
+# compiles otherwise is caught against the pristine object, removed, and
+# taken again.  The module's link likewise (kbuild-link-env-1-ID, with the
+# commands Kbuild recorded): a direct link that records another command, or
+# fails, is done again the whole way.  On the real kernel; no VM.
+# shellcheck disable=SC2016,SC1091,SC2034,SC2317 # single-quoted test bodies; lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 
@@ -48,7 +50,7 @@ test_expect_success 'without a kept environment: the top-level Makefile, then on
 	build --keep -o whole.ko "$FIX" >out 2>err &&
 	whole=$(kept_scratch err) && test -n "$whole" &&
 	test_grep "DESCEND +objtool" err &&
-	test_grep -v "run: make -rR" err &&
+	test_grep -v "make in /[^ ]*/src/obj:$" err &&
 	test -d "$whole/src/obj/include" && ! test -L "$whole/src/obj/include" &&
 	env=$(ls "$KCACHE"/kbuild-env-1-*) && test -f "$env" &&
 	tr "\0" "\n" <"$env" >env.txt &&
@@ -64,7 +66,7 @@ test_expect_success 'with it: scripts/Makefile.build directly, the same command 
 	whole=$(cat whole.path) &&
 	build --keep -o direct.ko "$FIX" >out 2>err &&
 	direct=$(kept_scratch err) && test -n "$direct" &&
-	test_grep "run: make -rR" err &&
+	test_grep "make in /[^ ]*/src/obj:$" err &&
 	test_grep -v "DESCEND +objtool" err &&
 	test -L "$direct/src/obj/include" && test -L "$direct/src/obj/tools" &&
 	! test -L "$direct/src/obj/fs" &&
@@ -94,8 +96,73 @@ test_expect_success 'a kept environment that compiles otherwise is caught, remov
 	test_grep "DESCEND +objtool" err &&
 	cmp "$env" env.first &&
 	build -o direct2.ko "$FIX" >out 2>err &&
-	test_grep "run: make -rR" err &&
+	test_grep "make in /[^ ]*/src/obj:$" err &&
 	test -z "$(find "$TREE" -newer "$KCACHE/stamp" -print -quit)"
+'
+
+# the module's code and what it says of itself, without the file's name
+module_view() {
+	objdump -dr --no-show-raw-insn "$1" | sed -n '/^Disassembly/,$p'
+	modinfo "$1" | grep -v '^filename:'
+	readelf -x .gnu.linkonce.this_module -x __versions "$1" 2>/dev/null
+}
+
+test_expect_success 'the link: the whole way keeps its environment and the commands it recorded' '
+	rm -f "$KCACHE"/kbuild-link-env-* &&
+	build -o whole-link.ko "$FIX" >out 2>err &&
+	test "$(grep -c "run: make -rR" err)" = 1 &&
+	lenv=$(ls "$KCACHE"/kbuild-link-env-1-*) && test -f "$lenv" &&
+	tr "\0" "\n" <"$lenv" >lenv.txt &&
+	test_grep "^KBUILD_EXTMOD=@KMEND_MOD@$" lenv.txt &&
+	test_grep "^#headers /" lenv.txt &&
+	test_grep "^#cmd \.kmend-livepatch\.o\.cmd=.*-DMODULE" lenv.txt &&
+	test_grep "^#cmd \.@KMEND_NAME@\.ko\.cmd=" lenv.txt &&
+	test_grep "^#cmd \.Module\.symvers\.cmd=.*modpost" lenv.txt &&
+	test_grep -v "kmend-build\.|kmend_fix" lenv.txt &&
+	cp "$lenv" lenv.first && echo "$lenv" >lenv.path
+'
+
+test_expect_success 'the link direct: three makes, the same commands, the same module' '
+	build -o direct-link.ko "$FIX" >out 2>err &&
+	test "$(grep -c "run: make -rR" err)" = 4 &&
+	test_grep -v "linking the whole way again" err &&
+	module_view whole-link.ko >whole.view &&
+	module_view direct-link.ko >direct.view &&
+	test_cmp whole.view direct.view
+'
+
+test_expect_success 'a kept link environment that links otherwise: the whole way again, kept anew' '
+	lenv=$(cat lenv.path) &&
+	python3 - "$lenv" <<-\EOF &&
+	import sys
+	p = sys.argv[1]
+	b = open(p, "rb").read()
+	i = b.index(b"\0KBUILD_CFLAGS=")
+	j = b.index(b" -fno-common", i)
+	open(p, "wb").write(b[:j] + b[j + len(b" -fno-common"):])
+	EOF
+	build -o relinked.ko "$FIX" >out 2>err &&
+	test_grep "Kbuild linked otherwise than the top-level Makefile did: now cmd \.[^=]*\.o\.cmd=.*-DMODULE" err &&
+	test_grep "linking the whole way again" err &&
+	module_view relinked.ko >relinked.view && test_cmp whole.view relinked.view &&
+	cmp "$lenv" lenv.first
+'
+
+test_expect_success 'a kept link environment whose makes fail: the whole way again' '
+	lenv=$(cat lenv.path) &&
+	python3 - "$lenv" <<-\EOF &&
+	import sys
+	p = sys.argv[1]
+	b = open(p, "rb").read()
+	b = b.replace(b"\0srctree=", b"\0srctree=/nonexistent", 1)
+	open(p, "wb").write(b)
+	EOF
+	build -o relinked2.ko "$FIX" >out 2>err &&
+	test_grep "linking without the top-level Makefile failed" err &&
+	test_grep "linking the whole way again" err &&
+	module_view relinked2.ko >relinked2.view && test_cmp whole.view relinked2.view &&
+	cmp "$lenv" lenv.first &&
+	rm -f whole-link.ko direct-link.ko relinked.ko relinked2.ko
 '
 
 test_done
