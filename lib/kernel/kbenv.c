@@ -25,6 +25,34 @@ static const char *const own_vars[] = {
 	"SHLVL", "_",
 };
 
+char *km_kbenv_recorded_command(const char *path)
+{
+	struct km_buf text = KM_BUF_INIT;
+	const char *line;
+	char *cmd = NULL;
+
+	if (km_read_file(path, &text) || !text.buf)
+		goto out;
+	for (line = text.buf; line && *line;) {
+		const char *end = strchr(line, '\n'), *sep;
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		sep = memmem(line, len, " := ", 4);
+		if (sep && (km_starts_with(line, "cmd_") ||
+			    km_starts_with(line, "savedcmd_"))) {
+			sep += 4;
+			while (*sep == ' ')
+				sep++;
+			cmd = strndup(sep, len - (size_t)(sep - line));
+			break;
+		}
+		line = end ? end + 1 : NULL;
+	}
+out:
+	km_buf_release(&text);
+	return cmd;
+}
+
 char *km_kbenv_path(const struct km_tree *tree)
 {
 	if (!tree->id) {
@@ -138,9 +166,10 @@ static int add_generalized(struct km_buf *b, const char *text,
 		const struct km_kbenv_place *hit = NULL;
 		size_t i;
 
-		for (i = 0; i < n && !hit; i++)
+		for (i = 0; i < n; i++)	/* the longest that matches */
 			if (places[i].path && *places[i].path &&
-			    km_starts_with(text, places[i].path))
+			    km_starts_with(text, places[i].path) &&
+			    (!hit || strlen(places[i].path) > strlen(hit->path)))
 				hit = &places[i];
 		if (hit) {
 			if (km_buf_adds(b, hit->mark))
@@ -155,14 +184,13 @@ static int add_generalized(struct km_buf *b, const char *text,
 	return 0;
 }
 
-/* The capturing view's own name ("kmend-scratch.XXXXXX"). */
-static char *view_name(const char *src)
+char *km_kbenv_parent_name(const char *path)
 {
-	const char *end = strrchr(src, '/'), *start;
+	const char *end = strrchr(path, '/'), *start;
 
-	if (!end || end == src)
+	if (!end || end == path)
 		return NULL;
-	for (start = end; start > src && start[-1] != '/'; start--)
+	for (start = end; start > path && start[-1] != '/'; start--)
 		;
 	return strndup(start, (size_t)(end - start));
 }
@@ -259,15 +287,11 @@ int km_kbenv_keep(const struct km_tree *tree, const char *src,
 		  const char *dump_path, char *const *given)
 {
 	char *path = km_kbenv_path(tree), *real = realpath(src, NULL);
-	char *name_of_view = view_name(src);
+	char *name_of_view = km_kbenv_parent_name(src);
 	struct km_kbenv_place places[] = { { src, KBENV_SRC },
 					   { real, KBENV_SRC } };
 	int ret;
 
-	if (real && strlen(real) > strlen(src)) {	/* the longer first */
-		places[0].path = real;
-		places[1].path = src;
-	}
 	ret = path && name_of_view ? 0 : -ENOMEM;
 	if (!ret)
 		ret = km_kbenv_write(path, dump_path, given, places, 2,

@@ -59,6 +59,16 @@ int km_kbenv_load(const struct km_tree *tree, const char *src,
 		  char *const *given, char ***env);
 void km_kbenv_free(char **env);
 
+/*
+ * The command Kbuild recorded in a .cmd file (its first "savedcmd_x :=" or
+ * "cmd_x :=" line), as a new string; NULL when none or unreadable.  Both
+ * ways of compiling or linking must record the same.
+ */
+char *km_kbenv_recorded_command(const char *cmd_file);
+
+/* "/tmp/kmend-scratch.X/src" -> "kmend-scratch.X", or NULL. */
+char *km_kbenv_parent_name(const char *path);
+
 /* CACHE/kbuild-env-FORMAT-ID, or NULL with errno. */
 char *km_kbenv_path(const struct km_tree *tree);
 
@@ -66,7 +76,7 @@ char *km_kbenv_path(const struct km_tree *tree);
  * The general form, for other makes than a view's compile (the module
  * link, kmod.c): a place is a path that stands for a mark ("@KMEND_MOD@")
  * in the file.  km_kbenv_write() keeps what the dump holds beyond given,
- * places marked (list the longer of two overlapping paths first), then
+ * places marked (the longest path that matches), then
  * each note as an entry "#NOTE" (marked too); -EXDEV when unique (a
  * capturing directory's own name) remains in what it would keep.
  * km_kbenv_read() gives given, then the file's entries with marks put

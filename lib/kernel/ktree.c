@@ -866,24 +866,8 @@ static int copy_objtree(struct km_ctx *ctx, const struct km_scratch *scratch)
 	return ret;
 }
 
-/*
- * What the tree's prepare made and scripts/Makefile.build only reads: the
- * light objtree links them; it copies the rest (some 70 small files), so
- * that whatever Kbuild writes or creates lands in the view.
- */
-static const char *const objtree_linked[] = { "include", "scripts", "tools" };
-
-static bool is_objtree_linked(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(objtree_linked) / sizeof(objtree_linked[0]); i++)
-		if (!strcmp(name, objtree_linked[i]))
-			return true;
-	return false;
-}
-
-static int copy_tree_as_is(const char *orig, const char *view);
+static int copy_tree_as_is(const char *orig, const char *view,
+			   const char *const *linked);
 
 /* One entry of a directory copied as it is: a file, a symlink, a directory. */
 static int copy_entry_as_is(const char *orig, const char *view)
@@ -895,7 +879,7 @@ static int copy_entry_as_is(const char *orig, const char *view)
 	if (lstat(orig, &st))
 		return -errno;
 	if (S_ISDIR(st.st_mode))
-		return copy_tree_as_is(orig, view);
+		return copy_tree_as_is(orig, view, NULL);
 	if (S_ISREG(st.st_mode))
 		return copy_file_as_is(orig, view);
 	if (!S_ISLNK(st.st_mode))
@@ -907,7 +891,17 @@ static int copy_entry_as_is(const char *orig, const char *view)
 	return symlink(target, view) ? -errno : 0;
 }
 
-static int copy_tree_as_is(const char *orig, const char *view)
+static bool is_listed(const char *name, const char *const *list)
+{
+	for (; list && *list; list++)
+		if (!strcmp(name, *list))
+			return true;
+	return false;
+}
+
+/* A copy of orig, but a symlink to each of its entries named in linked. */
+static int copy_tree_as_is(const char *orig, const char *view,
+			   const char *const *linked)
 {
 	struct dirent *de;
 	DIR *d;
@@ -925,7 +919,12 @@ static int copy_tree_as_is(const char *orig, const char *view)
 			continue;
 		from = km_strfmt("%s/%s", orig, de->d_name);
 		to = km_strfmt("%s/%s", view, de->d_name);
-		ret = from && to ? copy_entry_as_is(from, to) : -ENOMEM;
+		if (!from || !to)
+			ret = -ENOMEM;
+		else if (is_listed(de->d_name, linked))
+			ret = symlink(from, to) ? -errno : 0;
+		else
+			ret = copy_entry_as_is(from, to);
 		free(from);
 		free(to);
 	}
@@ -933,40 +932,21 @@ static int copy_tree_as_is(const char *orig, const char *view)
 	return ret;
 }
 
+/*
+ * What the tree's prepare made and scripts/Makefile.build only reads: the
+ * light objtree links them; it copies the rest (some 70 small files), so
+ * that whatever Kbuild writes or creates lands in the view.
+ */
 static int make_light_objtree(struct km_ctx *ctx,
 			      const struct km_scratch *scratch)
 {
-	const char *orig = scratch->tree->obj;
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
+	static const char *const linked[] = { "include", "scripts", "tools",
+					      NULL };
+	int ret = copy_tree_as_is(scratch->tree->obj, scratch->obj, linked);
 
-	if (mkdir(scratch->obj, 0755))
-		ret = -errno;
-	d = ret ? NULL : opendir(orig);
-	if (!ret && !d)
-		ret = -errno;
-	while (!ret && (de = readdir(d))) {
-		char *from, *to;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		from = km_strfmt("%s/%s", orig, de->d_name);
-		to = km_strfmt("%s/%s", scratch->obj, de->d_name);
-		if (!from || !to)
-			ret = -ENOMEM;
-		else if (is_objtree_linked(de->d_name))
-			ret = symlink(from, to) ? -errno : 0;
-		else
-			ret = copy_entry_as_is(from, to);
-		free(from);
-		free(to);
-	}
-	if (d)
-		closedir(d);
 	if (ret)
 		km_err(ctx, "cannot make the objtree of '%s' in '%s': %s",
-		       orig, scratch->obj, strerror(-ret));
+		       scratch->tree->obj, scratch->obj, strerror(-ret));
 	return ret;
 }
 
@@ -1800,19 +1780,11 @@ int km_scratch_preprocess(struct km_ctx *ctx, const struct km_scratch *scratch,
 static char *recorded_command(const struct km_scratch *scratch,
 			      const char *object)
 {
-	struct km_buf cmd = KM_BUF_INIT;
-	char *path = cmd_file_of(scratch, object), *value = NULL;
-	char *saved = km_strfmt("savedcmd_%s", object);
+	char *path = cmd_file_of(scratch, object);
+	char *cmd = path ? km_kbenv_recorded_command(path) : NULL;
 
-	if (path && saved && !km_read_file(path, &cmd) && cmd.buf) {
-		value = cmd_value(cmd.buf, saved);
-		if (!value)
-			value = cmd_value(cmd.buf, saved + 5);	/* "cmd_x.o" */
-	}
-	km_buf_release(&cmd);
 	free(path);
-	free(saved);
-	return value;
+	return cmd;
 }
 
 /*

@@ -60,35 +60,6 @@ static char *generalize_name(const char *s, const char *name)
 	return km_buf_detach(&b);
 }
 
-/* The command of a .cmd file ("savedcmd_x := CMD"), as a new string. */
-static char *recorded_command(const char *path)
-{
-	struct km_buf text = KM_BUF_INIT;
-	const char *line;
-	char *cmd = NULL;
-
-	if (km_read_file(path, &text) || !text.buf)
-		goto out;
-	for (line = text.buf; line && *line;) {
-		const char *end = strchr(line, '\n'), *sep;
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-
-		sep = memmem(line, len, " := ", 4);
-		if (sep && (km_starts_with(line, "cmd_") ||
-			    km_starts_with(line, "savedcmd_"))) {
-			sep += 4;
-			while (*sep == ' ')
-				sep++;
-			cmd = strndup(sep, len - (size_t)(sep - line));
-			break;
-		}
-		line = end ? end + 1 : NULL;
-	}
-out:
-	km_buf_release(&text);
-	return cmd;
-}
-
 static int by_string(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -115,7 +86,7 @@ static char **recorded_commands(const struct km_kblink *l)
 		    km_starts_with(de->d_name, ".kmend-patch-"))
 			continue;
 		path = km_strfmt("%s/%s", l->dir, de->d_name);
-		cmd = path ? recorded_command(path) : NULL;
+		cmd = path ? km_kbenv_recorded_command(path) : NULL;
 		if (cmd)
 			note = km_strfmt(CMD_NOTE "%s=%s", de->d_name, cmd);
 		if (note)
@@ -164,18 +135,6 @@ static char *dump_path(const struct km_kblink *l)
 	return path;
 }
 
-/* The directory that holds the module's: its own name is the run's. */
-static char *run_name(const char *dir)
-{
-	const char *end = strrchr(dir, '/'), *start;
-
-	if (!end || end == dir)
-		return NULL;
-	for (start = end; start > dir && start[-1] != '/'; start--)
-		;
-	return strndup(start, (size_t)(end - start));
-}
-
 static bool dump_has_extmod(const char *dump, const char *dir)
 {
 	struct km_buf text = KM_BUF_INIT;
@@ -196,7 +155,9 @@ static bool dump_has_extmod(const char *dump, const char *dir)
 static void keep_env(struct km_ctx *ctx, const struct km_kblink *l,
 		     const char *dump)
 {
-	char *real = realpath(l->dir, NULL), *unique = run_name(l->dir);
+	char *real = realpath(l->dir, NULL);
+	/* the build's directory (kmend-build.XXXXXX) must not be kept */
+	char *unique = km_kbenv_parent_name(l->dir);
 	struct km_kbenv_place places[] = { { l->dir, MOD_MARK },
 					   { real, MOD_MARK } };
 	char *headers = km_strfmt(HEADERS_NOTE "%s", l->headers);
@@ -204,10 +165,6 @@ static void keep_env(struct km_ctx *ctx, const struct km_kblink *l,
 	size_t n = 0, i;
 	int ret = -ENOMEM;
 
-	if (real && strlen(real) > strlen(l->dir)) {	/* the longer first */
-		places[0].path = real;
-		places[1].path = l->dir;
-	}
 	while (cmds && cmds[n])
 		n++;
 	notes = cmds && headers ? calloc(n + 2, sizeof(*notes)) : NULL;
