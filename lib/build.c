@@ -355,7 +355,7 @@ static int copy_out_objects(struct build *b, bool patched)
 
 		if (!src)
 			return -ENOMEM;
-		ret = km_copy_file(src, patched ? u->patched : u->orig);
+		ret = km_copy_scratch_file(src, patched ? u->patched : u->orig);
 		if (ret)
 			km_err(b->ctx, "cannot copy '%s': %s", src, strerror(-ret));
 		free(src);

@@ -250,7 +250,7 @@ static void keep_seconds(const struct km_fleet_opts *o, const char *krel,
 	char *text = km_strfmt("%.3f\n", seconds);
 
 	if (path && dir && text && km_is_dir(dir))
-		km_write_file_atomic(path, text, strlen(text));
+		km_write_scratch_file(path, text, strlen(text));
 	free(path);
 	free(dir);
 	free(text);

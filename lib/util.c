@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -171,7 +172,8 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int km_write_file_atomic(const char *path, const void *data, size_t len)
+static int write_file(const char *path, const void *data, size_t len,
+		      bool sync)
 {
 	char *tmp = km_strfmt("%s.tmp.%d", path, (int)getpid());
 	int fd, ret;
@@ -187,7 +189,7 @@ int km_write_file_atomic(const char *path, const void *data, size_t len)
 		return ret;
 	}
 	ret = write_all(fd, data, len);
-	if (!ret && fsync(fd))
+	if (!ret && sync && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)
 		ret = -errno;
@@ -220,15 +222,35 @@ void km_tmp_remove(void)
 		unlink(path);
 }
 
-int km_copy_file(const char *src, const char *dst)
+int km_write_file_atomic(const char *path, const void *data, size_t len)
+{
+	return write_file(path, data, len, true);
+}
+
+int km_write_scratch_file(const char *path, const void *data, size_t len)
+{
+	return write_file(path, data, len, false);
+}
+
+static int copy_file(const char *src, const char *dst, bool sync)
 {
 	struct km_buf b = KM_BUF_INIT;
 	int ret = km_read_file(src, &b);
 
 	if (!ret)
-		ret = km_write_file_atomic(dst, b.buf, b.len);
+		ret = write_file(dst, b.buf, b.len, sync);
 	km_buf_release(&b);
 	return ret;
+}
+
+int km_copy_file(const char *src, const char *dst)
+{
+	return copy_file(src, dst, true);
+}
+
+int km_copy_scratch_file(const char *src, const char *dst)
+{
+	return copy_file(src, dst, false);
 }
 
 int km_mkdir_p(const char *path, mode_t mode)

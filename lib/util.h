@@ -58,6 +58,14 @@ int km_read_file(const char *path, struct km_buf *out);
 int km_write_file_atomic(const char *path, const void *data, size_t len);
 int km_copy_file(const char *src, const char *dst);
 /*
+ * The same for a file in kmend's own temporary directories (scratch views,
+ * work files): whole or absent, but not synced to disk, as nothing there
+ * outlives the run (a build writes some 80 of them; each fsync() is a
+ * journal commit that concurrent builds wait on).
+ */
+int km_write_scratch_file(const char *path, const void *data, size_t len);
+int km_copy_scratch_file(const char *src, const char *dst);
+/*
  * The temporary file being written (by km_write_file_atomic() and
  * kelf_out_write()), for the command line's SIGINT/SIGTERM handler: a
  * killed kmend leaves no temporary behind.  The one global of the library,

@@ -93,7 +93,7 @@ int km_kbenv_capture_args(const char *target, const char *dump, char **args)
 	 * the one that only passes its goals on to it (6.12) does not */
 	text = km_strfmt("#!/bin/sh\n[ -n \"$srctree\" ] || exit 0\n"
 			 "exec env -0 >'%s'\n", dump);
-	ret = script && text ? km_write_file_atomic(script, text, strlen(text))
+	ret = script && text ? km_write_scratch_file(script, text, strlen(text))
 			     : -ENOMEM;
 	if (!ret && chmod(script, 0755))
 		ret = -errno;

@@ -94,7 +94,7 @@ struct km_kbuild *km_kbuild_new(const char *dir)
 	if (!kb)
 		return NULL;
 	kb->query = km_strfmt("%s/kmend-query.mk", dir);
-	ret = kb->query ? km_write_file_atomic(kb->query, query_makefile,
+	ret = kb->query ? km_write_scratch_file(kb->query, query_makefile,
 					       sizeof(query_makefile) - 1)
 			: -ENOMEM;
 	if (ret) {

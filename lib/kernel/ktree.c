@@ -767,7 +767,7 @@ static int copy_file_as_is(const char *orig, const char *view)
 
 	if (stat(orig, &st))
 		return -errno;
-	ret = km_copy_file(orig, view);
+	ret = km_copy_scratch_file(orig, view);
 	if (ret)
 		return ret;
 	times[0] = st.st_atim;
@@ -973,7 +973,7 @@ static int replace_in_file(const char *path, const char *from, const char *to)
 	if (!ret)
 		ret = km_buf_adds(&out, p);
 	if (!ret)
-		ret = km_write_file_atomic(path, out.buf, out.len);
+		ret = km_write_scratch_file(path, out.buf, out.len);
 	times[0] = st.st_atim;
 	times[1] = st.st_mtim;
 	if (!ret && (chmod(path, st.st_mode & 07777) ||

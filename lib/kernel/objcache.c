@@ -66,9 +66,9 @@ int km_objcache_restore(const struct km_scratch *scratch, const char *object)
 	if (!ret)
 		ret = make_parent(view_obj);
 	if (!ret)
-		ret = km_copy_file(cmd, view_cmd);
+		ret = km_copy_scratch_file(cmd, view_cmd);
 	if (!ret)
-		ret = km_copy_file(obj, view_obj);
+		ret = km_copy_scratch_file(obj, view_obj);
 	free(obj);
 	free(cmd);
 	free(view_obj);

@@ -274,7 +274,7 @@ static int write_text(struct km_ctx *ctx, const char *dir, const char *file,
 		      const struct km_buf *b)
 {
 	char *path = km_strfmt("%s/%s", dir, file);
-	int ret = path ? km_write_file_atomic(path, b->buf, b->len) : -ENOMEM;
+	int ret = path ? km_write_scratch_file(path, b->buf, b->len) : -ENOMEM;
 
 	if (ret && path)
 		km_err(ctx, "cannot write '%s': %s", path, strerror(-ret));
@@ -290,7 +290,7 @@ static int write_prebuilt_cmd(const char *workdir, size_t i)
 {
 	char *path = km_strfmt("%s/.kmend-patch-%zu.o.cmd", workdir, i);
 	char *text = km_strfmt("cmd_kmend-patch-%zu.o := # written by kmend diff\n", i);
-	int ret = path && text ? km_write_file_atomic(path, text, strlen(text))
+	int ret = path && text ? km_write_scratch_file(path, text, strlen(text))
 			       : -ENOMEM;
 
 	free(path);
@@ -311,7 +311,7 @@ static int write_kbuild(struct km_ctx *ctx, const struct km_kmod *m,
 	for (i = 0; i < m->nr_objects && !ret; i++) {
 		char *dst = km_strfmt("%s/kmend-patch-%zu.o", workdir, i);
 
-		ret = dst ? km_copy_file(m->objects[i], dst) : -ENOMEM;
+		ret = dst ? km_copy_scratch_file(m->objects[i], dst) : -ENOMEM;
 		if (ret)
 			km_err(ctx, "cannot copy '%s' into '%s': %s", m->objects[i],
 			       workdir, strerror(-ret));

@@ -259,10 +259,10 @@ static int write_results(struct km_ctx *ctx, const char *patched_path,
 			 const struct rewrite *rw)
 {
 	char *copy = km_strfmt("%s.patched", patched_path);
-	int ret = copy ? km_copy_file(patched_path, copy) : -ENOMEM;
+	int ret = copy ? km_copy_scratch_file(patched_path, copy) : -ENOMEM;
 
 	if (!ret)
-		ret = km_write_file_atomic(patched_path, rw->out.buf,
+		ret = km_write_scratch_file(patched_path, rw->out.buf,
 					   rw->out.len);
 	if (ret)
 		km_err(ctx, "cannot write '%s': %s", patched_path,
