@@ -559,12 +559,13 @@ static bool lacks_module_index(const char *root, const char *krel)
 }
 
 /*
- * One fetch of a kernel at a time: a second waits for the first, then
- * finds the kernel in the cache.  The lock is released when the fd closes.
+ * One fetch of a kernel at a time, and none while a build or a test reads
+ * it (km_fetched_hold): a second fetch waits for the first, then finds the
+ * kernel in the cache.  The lock is released when the fd closes.
  */
 static int lock_fetch(struct fetch *f)
 {
-	char *path = km_strfmt("%s/fetch.lock", f->kdir);
+	char *path = km_strfmt("%s/" KM_FETCH_LOCK, f->kdir);
 	double start;
 	int ret = 0;
 
@@ -576,8 +577,8 @@ static int lock_fetch(struct fetch *f)
 		km_err(f->ctx, "cannot open the fetch lock '%s': %s", path,
 		       strerror(-ret));
 	} else if (flock(f->lock_fd, LOCK_EX | LOCK_NB)) {
-		km_info(f->ctx, "kernel %s: waiting for another kmend to fetch "
-			"it ...", f->krel);
+		km_info(f->ctx, "kernel %s: waiting for another kmend fetching "
+			"or using it ...", f->krel);
 		start = km_now();
 		while (!ret && flock(f->lock_fd, LOCK_EX))
 			ret = errno == EINTR ? 0 : -errno;
@@ -682,4 +683,61 @@ char *km_fetched_root(const char *cache_root, const char *krel)
 		return root;
 	free(root);
 	return NULL;
+}
+
+/* Waits for a shared hold on lock_path; 0, or -errno if it cannot be had. */
+static int hold_shared(struct km_ctx *ctx, const char *krel,
+		       const char *lock_path, int *lock_fd)
+{
+	double start;
+	int fd, ret = 0;
+
+	fd = open(lock_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (flock(fd, LOCK_SH | LOCK_NB)) {
+		km_info(ctx, "kernel %s: waiting for a kmend fetch of it to "
+			"end ...", krel);
+		start = km_now();
+		while (!ret && flock(fd, LOCK_SH))
+			ret = errno == EINTR ? 0 : -errno;
+		if (!ret)
+			km_info(ctx, "kernel %s: waited %.1f s", krel,
+				km_now() - start);
+	}
+	if (ret)
+		close(fd);
+	else
+		*lock_fd = fd;
+	return ret;
+}
+
+int km_fetched_hold(struct km_ctx *ctx, const char *cache_root,
+		    const char *krel, char **root, int *lock_fd)
+{
+	char *path = km_strfmt("%s/%s/" KM_FETCH_LOCK, cache_root, krel);
+	int pass, ret = path ? 0 : -ENOMEM;
+
+	*root = NULL;
+	*lock_fd = -1;
+	/*
+	 * No lock file: never fetched, or fetched by a kmend that made none.
+	 * A first fetch can make the lock and the root between the two looks,
+	 * so a root found unheld is looked at once more.
+	 */
+	for (pass = 0; pass < 2 && !ret; pass++) {
+		free(*root);
+		*root = NULL;
+		ret = hold_shared(ctx, krel, path, lock_fd);
+		if (ret) {
+			km_err(ctx, "cannot hold the fetch lock '%s': %s", path,
+			       strerror(-ret));
+			break;
+		}
+		*root = km_fetched_root(cache_root, krel);
+		if (!*root || *lock_fd >= 0)
+			break;
+	}
+	free(path);
+	return ret;
 }

@@ -19,6 +19,8 @@
 #define KM_FETCH_DIR	"debian"
 /* written last: the fetched root is complete */
 #define KM_FETCH_STAMP	".kmend-fetched"
+/* CACHE/KREL/fetch.lock: a fetch holds it alone, a build or test shared */
+#define KM_FETCH_LOCK	"fetch.lock"
 
 struct km_fetch_opts {
 	const char *cache_dir;	/* --cache; NULL: the default cache root */
@@ -37,5 +39,14 @@ int km_fetch_kernel(struct km_ctx *ctx, const struct km_fetch_opts *opts,
 
 /* CACHE/KREL/debian when it holds a complete fetch, else NULL (allocated). */
 char *km_fetched_root(const char *cache_root, const char *krel);
+
+/*
+ * km_fetched_root(), read under CACHE/KREL/fetch.lock held shared, which
+ * *lock_fd keeps (-1 when the kernel was never fetched) until it is closed:
+ * a fetch in progress is waited for, and no kmend fetch --force replaces
+ * the kernel meanwhile.  0, or a negative errno (said in an error line).
+ */
+int km_fetched_hold(struct km_ctx *ctx, const char *cache_root,
+		    const char *krel, char **root, int *lock_fd);
 
 #endif

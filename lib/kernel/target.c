@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "fetch.h"
 #include "target.h"
@@ -103,8 +104,10 @@ int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 {
 	const char *pre;
 	char *root;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
+	t->fetch_lock = -1;
 	t->krel = opts->krel ? strdup(opts->krel) : default_krel();
 	if (!t->krel) {
 		km_err(ctx, "no kernel found: /boot has no config-KREL; "
@@ -114,11 +117,14 @@ int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 	t->series = km_series_of(t->krel);
 	root = km_cache_root(opts->cache_dir);
 	t->cache = root ? km_strfmt("%s/%s", root, t->krel) : NULL;
-	t->fetched = root ? km_fetched_root(root, t->krel) : NULL;
+	ret = root ? km_fetched_hold(ctx, root, t->krel, &t->fetched,
+				     &t->fetch_lock) : -ENOMEM;
 	free(root);
-	if (!t->series || !t->cache) {
+	if (!ret && (!t->series || !t->cache))
+		ret = -ENOMEM;
+	if (ret) {
 		km_target_release(t);
-		return -ENOMEM;
+		return ret;
 	}
 	if (opts->source && !km_is_file(opts->source) &&
 	    !km_is_dir(opts->source)) {
@@ -246,5 +252,8 @@ void km_target_release(struct km_target *t)
 	free(t->modules);
 	free(t->cache);
 	free(t->fetched);
+	if (t->fetch_lock >= 0)
+		close(t->fetch_lock);
 	memset(t, 0, sizeof(*t));
+	t->fetch_lock = -1;
 }

@@ -30,6 +30,7 @@ struct km_target {
 	char *modules;		/* /lib/modules/KREL */
 	char *cache;		/* cache directory of this KREL */
 	char *fetched;		/* CACHE/KREL/debian (kmend fetch), or NULL */
+	int fetch_lock;		/* CACHE/KREL/fetch.lock held shared, or -1 */
 };
 
 /* Pieces a command needs; km_target_require() checks them. */
@@ -44,7 +45,11 @@ enum {
 			  KM_NEED_HEADERS,
 };
 
-/* Fills t with what exists; absent pieces stay NULL.  -ENOENT: no KREL. */
+/*
+ * Fills t with what exists; absent pieces stay NULL.  -ENOENT: no KREL.
+ * A fetched kernel is held (its fetch.lock shared) until the release, so
+ * that no kmend fetch replaces it while it is read.
+ */
 int km_target_find(struct km_ctx *ctx, const struct km_target_opts *opts,
 		   struct km_target *t);
 /* -ENOENT with one error line per missing piece naming its package. */

@@ -50,7 +50,7 @@ test_expect_success 'two fetches at once: both succeed, one works, one waits' '
 	test $rc1 = 0 && test $rc2 = 0 &&
 	test "$(wc -l <depmod.runs)" = 1 &&
 	test_grep "^kernel $KRE: indexing its modules \(depmod\)$" one.err &&
-	test_grep "^kernel $KRE: waiting for another kmend to fetch it \.\.\.$" two.err &&
+	test_grep "^kernel $KRE: waiting for another kmend fetching or using it \.\.\.$" two.err &&
 	test_grep "^kernel $KRE: waited [0-9.]+ s$" two.err &&
 	test_grep "^kernel $KRE: already in the cache" one.err &&
 	test_grep "^kernel $KRE: already in the cache" two.err

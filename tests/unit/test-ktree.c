@@ -231,6 +231,7 @@ static int run_driver(int argc, char **argv)
 	int ret;
 
 	d.tree.lock_fd = -1;
+	d.target.fetch_lock = -1;
 	km_ctx_init(&d.ctx, log_to_stderr, NULL);
 	for (; argc && argv[0][0] == '-'; argc--, argv++) {
 		if (!strcmp(argv[0], "-v"))
