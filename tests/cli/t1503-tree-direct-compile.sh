@@ -13,9 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 
-why=
-[ -n "$KM_ROOT" ] && why=$(km_fetch_or_why "$KREL")
-[ -z "$why" ] && why=$(km_why_no_kmend_build)
+why=$(km_why_no_kernel_build)
 if [ -n "$why" ]; then
 	test_skip 'kmend build compiles without the top-level Makefile' "$why"
 	test_done
@@ -39,6 +37,19 @@ kept_scratch() {
 recorded() {
 	sed -n 's/^\(saved\)\{0,1\}cmd_fs\/proc\/cmdline\.o := //p' \
 		"$1/src/obj/fs/proc/.cmdline.o.cmd"
+}
+
+# drop_fno_common ENV: a kept environment (NUL-separated) whose
+# KBUILD_CFLAGS lost -fno-common, as if the kernel compiled otherwise
+drop_fno_common() {
+	python3 - "$1" <<-\EOF
+	import sys
+	p = sys.argv[1]
+	b = open(p, "rb").read()
+	i = b.index(b"\0KBUILD_CFLAGS=")
+	j = b.index(b" -fno-common", i)
+	open(p, "wb").write(b[:j] + b[j + len(b" -fno-common"):])
+	EOF
 }
 
 disasm() {
@@ -81,14 +92,7 @@ test_expect_success 'with it: scripts/Makefile.build directly, the same command 
 
 test_expect_success 'a kept environment that compiles otherwise is caught, removed and taken again' '
 	env=$(cat env.path) &&
-	python3 - "$env" <<-\EOF &&
-	import sys
-	p = sys.argv[1]
-	b = open(p, "rb").read()
-	i = b.index(b"\0KBUILD_CFLAGS=")
-	j = b.index(b" -fno-common", i)
-	open(p, "wb").write(b[:j] + b[j + len(b" -fno-common"):])
-	EOF
+	drop_fno_common "$env" &&
 	test_expect_code 1 build -o bad.ko "$FIX" >out 2>err &&
 	test_grep "Kbuild compiled fs/proc/cmdline.o with another command than its pristine object \(.-f[a-zA-Z-]+. where the pristine one has .-fno-common.\): kmend removed .[^ ]*/kbuild-env-1-[0-9a-f]+., how it compiles without the top-level Makefile; build again" err &&
 	! test -e bad.ko && ! test -e "$env" &&
@@ -102,7 +106,7 @@ test_expect_success 'a kept environment that compiles otherwise is caught, remov
 
 # the module's code and what it says of itself, without the file's name
 module_view() {
-	objdump -dr --no-show-raw-insn "$1" | sed -n '/^Disassembly/,$p'
+	disasm "$1"
 	modinfo "$1" | grep -v '^filename:'
 	readelf -x .gnu.linkonce.this_module -x __versions "$1" 2>/dev/null
 }
@@ -133,14 +137,7 @@ test_expect_success 'the link direct: three makes, the same commands, the same m
 
 test_expect_success 'a kept link environment that links otherwise: the whole way again, kept anew' '
 	lenv=$(cat lenv.path) &&
-	python3 - "$lenv" <<-\EOF &&
-	import sys
-	p = sys.argv[1]
-	b = open(p, "rb").read()
-	i = b.index(b"\0KBUILD_CFLAGS=")
-	j = b.index(b" -fno-common", i)
-	open(p, "wb").write(b[:j] + b[j + len(b" -fno-common"):])
-	EOF
+	drop_fno_common "$lenv" &&
 	build -o relinked.ko "$FIX" >out 2>err &&
 	test_grep "Kbuild linked otherwise than the top-level Makefile did: now cmd \.[^=]*\.o\.cmd=.*-DMODULE" err &&
 	test_grep "linking the whole way again" err &&

@@ -28,9 +28,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_DIR/vm/lib/modules.sh"
 
-why=
-[ -n "$KM_ROOT" ] && why=$(km_fetch_or_why "$KREL")
-[ -z "$why" ] && why=$(km_why_no_kmend_build)
+why=$(km_why_no_kernel_build)
 if [ -n "$why" ]; then
 	test_skip 'the differ against objdump on real kernel objects' "$why"
 	test_done

@@ -84,6 +84,15 @@ km_why_no_kmend_build() {
 	fi
 }
 
+# Why kmend cannot build for KREL here, or nothing when it can: a kernel
+# that is not installed (KM_ROOT) is fetched into the test cache first.
+km_why_no_kernel_build() {
+	local why=
+	[ -n "$KM_ROOT" ] && why=$(km_fetch_or_why "$KREL")
+	[ -z "$why" ] && why=$(km_why_no_kmend_build)
+	printf '%s' "$why"
+}
+
 # km_build_modules DIR: Kbuild's out-of-tree build of DIR's Kbuild file.
 km_build_modules() {
 	make -C "$KBUILD_DIR" M="$1" modules >"$1/build.log" 2>&1 || {
