@@ -730,8 +730,9 @@ int km_fetched_hold(struct km_ctx *ctx, const char *cache_root,
 		*root = NULL;
 		ret = hold_shared(ctx, krel, path, lock_fd);
 		if (ret) {
-			km_err(ctx, "cannot hold the fetch lock '%s': %s", path,
-			       strerror(-ret));
+			km_err(ctx, "cannot hold the fetch lock '%s': %s; "
+			       "make it readable, or give another --cache",
+			       path, strerror(-ret));
 			break;
 		}
 		*root = km_fetched_root(cache_root, krel);
