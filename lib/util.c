@@ -490,13 +490,44 @@ int km_run_timeout(struct km_ctx *ctx, const char *cwd, char *const argv[],
 	return ret;
 }
 
+/*
+ * The environment of every make kmend runs: what the builder's shell has,
+ * less what would make the target kernel's build another one.  A name
+ * without '=' removes the variable.  The kernel's Documentation/kbuild/
+ * kbuild.rst and kconfig.rst list what Kbuild and Kconfig read; GNU make
+ * reads MAKEFILES and its flags, gcc its search paths and dependency
+ * outputs.  kmend passes on the command line what it wants of them.
+ */
 char *const *km_kbuild_env(void)
 {
-	/* A name without '=' removes the variable. */
 	static char *const env[] = {
-		"LC_ALL=C", "MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL",
-		"MAKEOVERRIDES", "KBUILD_OUTPUT", "KCFLAGS", "KCPPFLAGS",
-		"KAFLAGS", "CPATH", "C_INCLUDE_PATH", "OBJC_INCLUDE_PATH",
+		"LC_ALL=C",
+		/* GNU make */
+		"MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL",
+		"MAKEOVERRIDES", "MAKEFILES",
+		/* Kbuild: flags, tools, places */
+		"KCFLAGS", "KCPPFLAGS", "KAFLAGS", "KRUSTFLAGS", "KDOCFLAGS",
+		"CFLAGS_KERNEL", "CFLAGS_MODULE", "AFLAGS_KERNEL",
+		"AFLAGS_MODULE", "LDFLAGS_MODULE", "RUSTFLAGS_KERNEL",
+		"RUSTFLAGS_MODULE", "HOSTCFLAGS", "HOSTCXXFLAGS",
+		"HOSTRUSTFLAGS", "HOSTLDFLAGS", "HOSTLDLIBS", "USERCFLAGS",
+		"USERLDFLAGS", "ARCH", "CROSS_COMPILE", "LLVM", "LLVM_IAS", "CF",
+		"KBUILD_OUTPUT", "KBUILD_EXTMOD", "KBUILD_KCONFIG",
+		"KBUILD_VERBOSE", "KBUILD_EXTRA_WARN", "KBUILD_ABS_SRCTREE",
+		"KBUILD_MODPOST_WARN", "KBUILD_MODPOST_NOFINAL",
+		"KBUILD_EXTRA_SYMBOLS", "KBUILD_SIGN_PIN", "KBUILD_DEBARCH",
+		"IGNORE_DIRS", "ALLSOURCE_ARCHS",
+		/* Kconfig */
+		"KCONFIG_CONFIG", "KCONFIG_AUTOCONFIG", "KCONFIG_AUTOHEADER",
+		"KCONFIG_ALLCONFIG", "KCONFIG_DEFCONFIG_LIST",
+		"KCONFIG_NOSILENTUPDATE", "KCONFIG_OVERWRITECONFIG",
+		"KCONFIG_PROBABILITY", "KCONFIG_SEED",
+		"KCONFIG_WARN_UNKNOWN_SYMBOLS", "KCONFIG_WERROR",
+		/* gcc */
+		"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+		"OBJC_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH",
+		"LIBRARY_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES",
+		"GCC_COMPARE_DEBUG",
 		NULL,
 	};
 

@@ -100,7 +100,7 @@ int km_run(struct km_ctx *ctx, const char *cwd, char *const argv[],
 /*
  * The environment changes for running Kbuild (env of km_run): C messages,
  * and nothing of an outer make (kmend may run under "make check -j") or of
- * the user's Kbuild settings.
+ * what the builder's shell sets for Kbuild, Kconfig, make or gcc.
  */
 char *const *km_kbuild_env(void);
 /* The same, with a deadline in seconds (0: none); -ETIMEDOUT past it. */
