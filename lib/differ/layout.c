@@ -98,18 +98,53 @@ static int add_member(struct type *t, const char *path, Dwarf_Word offset,
 	return 0;
 }
 
+static bool udata_of(Dwarf_Die *die, unsigned int name, Dwarf_Word *value)
+{
+	Dwarf_Attribute attr;
+
+	return dwarf_attr(die, name, &attr) && !dwarf_formudata(&attr, value);
+}
+
+/*
+ * Where a DWARF 2 to 4 bit-field starts in its storage unit, counted from
+ * the unit's lowest bit: DW_AT_bit_offset counts from its most significant
+ * bit (gcc -gdwarf-4, clang).  x86 is little-endian.
+ */
+static bool old_bit_position(Dwarf_Die *die, Dwarf_Word *bits)
+{
+	Dwarf_Word from_msb, width, unit;
+	Dwarf_Attribute attr;
+	Dwarf_Die type;
+
+	if (!udata_of(die, DW_AT_bit_offset, &from_msb) ||
+	    !udata_of(die, DW_AT_bit_size, &width))
+		return false;
+	if (!udata_of(die, DW_AT_byte_size, &unit) &&
+	    (!dwarf_attr_integrate(die, DW_AT_type, &attr) ||
+	     !dwarf_formref_die(&attr, &type) ||
+	     dwarf_aggregate_size(&type, &unit)))
+		return false;
+	if (from_msb + width > unit * 8)
+		return false;
+	*bits = unit * 8 - from_msb - width;
+	return true;
+}
+
 /* The member's offset in bits (bit-fields included); false if unknown. */
 static bool member_offset(Dwarf_Die *die, Dwarf_Word *bits)
 {
 	Dwarf_Attribute attr;
-	Dwarf_Word bytes = 0;
+	Dwarf_Word bytes = 0, in_unit = 0;
 
 	if (dwarf_attr(die, DW_AT_data_bit_offset, &attr))
 		return !dwarf_formudata(&attr, bits);
 	if (dwarf_attr(die, DW_AT_data_member_location, &attr) &&
 	    dwarf_formudata(&attr, &bytes))
 		return false;
-	*bits = bytes * 8;
+	if (dwarf_hasattr(die, DW_AT_bit_offset) &&
+	    !old_bit_position(die, &in_unit))
+		return false;
+	*bits = bytes * 8 + in_unit;
 	return true;
 }
 
@@ -427,13 +462,6 @@ static const struct member *find_member(const struct type *t, const char *path)
 	return NULL;
 }
 
-static void log_bits(struct km_buf *b, Dwarf_Word bits)
-{
-	if (bits % 8)
-		km_buf_addf(b, "bit %" PRIu64, (uint64_t)bits);
-	else
-		km_buf_addf(b, "%" PRIu64, (uint64_t)(bits / 8));
-}
 
 /* What changed in the type, for the message; NULL when nothing did. */
 /* Members moved or resized: the first few named, then how many more. */
@@ -442,12 +470,14 @@ static void log_bits(struct km_buf *b, Dwarf_Word bits)
 static void describe_move(struct km_buf *why, const struct member *m,
 			  const struct member *pm)
 {
-	if (pm->offset != m->offset) {
-		km_buf_addf(why, "member '%s' moves from offset ", m->path);
-		log_bits(why, m->offset);
-		km_buf_adds(why, " to ");
-		log_bits(why, pm->offset);
-		km_buf_adds(why, "; ");
+	if (pm->offset != m->offset && (m->offset % 8 || pm->offset % 8)) {
+		km_buf_addf(why, "member '%s' moves from bit %" PRIu64 " to bit "
+			    "%" PRIu64 "; ", m->path, (uint64_t)m->offset,
+			    (uint64_t)pm->offset);
+	} else if (pm->offset != m->offset) {
+		km_buf_addf(why, "member '%s' moves from offset %" PRIu64 " to "
+			    "%" PRIu64 "; ", m->path, (uint64_t)(m->offset / 8),
+			    (uint64_t)(pm->offset / 8));
 	} else {
 		km_buf_addf(why, "member '%s' changes size; ", m->path);
 	}

@@ -123,4 +123,57 @@ test_expect_success 'a member of an anonymous union that moves is named; an unch
 	kmend_diff 3 anon/u.o anon/u-patched.o && ! grep layout err
 '
 
+# DWARF 5 gives a bit-field's place from the struct's start; DWARF 2 to 4
+# (gcc -gdwarf-4, clang) from the top bit of its storage unit
+test_expect_success 'bit-fields that swap places within one word are refused, in DWARF 4 and 5' '
+	for d in 4 5; do
+		mkdir -p bf$d/pristine bf$d/patched &&
+		cat >bf$d/pristine/h.h <<-C &&
+		struct flags { int n; unsigned int a:3, b:5; unsigned char c:1; };
+		static inline int flags_a(const struct flags *f) { return f->a + f->n; }
+		C
+		cat >bf$d/patched/h.h <<-C &&
+		struct flags { int n; unsigned int b:5, a:3; unsigned char c:1; };
+		static inline int flags_a(const struct flags *f) { return f->a + f->n; }
+		C
+		cat >bf$d/u.c <<-C &&
+		#include "h.h"
+		int get_a(struct flags *f) { return flags_a(f); }
+		C
+		(cd bf$d && compile_unit u -g -gdwarf-$d) &&
+		kmend_diff 2 bf$d/u.o bf$d/u-patched.o &&
+		test_grep "struct flags [(]pristine/h.h[)] changes its layout" err &&
+		test_grep "member .a. moves from bit 32 to bit 37" err &&
+		test_grep "member .b. moves from bit 35 to bit 32" err &&
+		test_grep -v "member .c." err || return 1
+	done
+'
+
+test_expect_success 'one layout read from DWARF 4 and from DWARF 5 is the same: no change' '
+	mkdir -p bfx/pristine bfx/patched &&
+	cat >bfx/pristine/h.h <<-C &&
+	struct mix {
+		char k;
+		unsigned short s:3, t:9;
+		signed char u:2;
+		unsigned long long w:40, x:20;
+		struct { unsigned int y:7; int z:11; };
+		unsigned char last:1;
+	};
+	static inline long mix_sum(const struct mix *m)
+	{ return m->s + m->t + m->u + m->w + m->x + m->y + m->z + m->last; }
+	C
+	cp bfx/pristine/h.h bfx/patched/h.h &&
+	echo "static inline int mix_k(const struct mix *m) { return m->k; }" >>bfx/patched/h.h &&
+	cat >bfx/u.c <<-C &&
+	#include "h.h"
+	long sum(struct mix *m) { return mix_sum(m); }
+	C
+	gcc $DIFF_CFLAGS -g -gdwarf-4 -Ibfx/pristine -c bfx/u.c -o bfx/u.o &&
+	gcc $DIFF_CFLAGS -g -gdwarf-5 -Ibfx/patched -c bfx/u.c -o bfx/u-patched.o &&
+	readelf --debug-dump=info bfx/u.o | grep -q DW_AT_bit_offset &&
+	readelf --debug-dump=info bfx/u-patched.o | grep -q DW_AT_data_bit_offset &&
+	kmend_diff 3 bfx/u.o bfx/u-patched.o && test_grep -v layout err
+'
+
 test_done
