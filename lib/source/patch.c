@@ -842,6 +842,17 @@ static int read_patch_output(struct patch_report *r, const char *out)
 	return r->failures;
 }
 
+/*
+ * GNU patch's environment: C messages (they are parsed), and none of what
+ * would change what it does.  POSIXLY_CORRECT makes it patch the first
+ * existing of a diff's old and new names, where kmend compiles the new
+ * one; the others choose backups and version control.
+ */
+static char *const patch_env[] = {
+	"LC_ALL=C", "POSIXLY_CORRECT", "PATCH_GET", "PATCH_VERSION_CONTROL",
+	"VERSION_CONTROL", "SIMPLE_BACKUP_SUFFIX", "QUOTING_STYLE", NULL,
+};
+
 static int run_patch_fuzz(struct km_ctx *ctx, const struct km_patch *patch,
 			  const char *dir, bool dry_run, bool reverse,
 			  unsigned int fuzz, struct km_buf *out)
@@ -867,8 +878,7 @@ static int run_patch_fuzz(struct km_ctx *ctx, const struct km_patch *patch,
 	argv[i++] = "-i";
 	argv[i++] = patch->abspath;
 	argv[i] = NULL;
-	return km_run(ctx, NULL, argv, (char *const[]){ "LC_ALL=C", NULL },
-		      out);
+	return km_run(ctx, NULL, argv, patch_env, out);
 }
 
 static int run_patch(struct km_ctx *ctx, const struct km_patch *patch,

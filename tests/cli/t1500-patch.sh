@@ -121,6 +121,26 @@ test_expect_success 'with --fuzz it applies, with a warning naming the hunk' '
 	test_grep "seq_putc\\(m, 11\\);" t/fs/proc/cmdline.c
 '
 
+# A plain diff between two names that both exist: GNU patch patches the
+# new name, as kmend reads it, unless POSIXLY_CORRECT has it take the first
+# that exists (the old one); kmend removes it from patch's environment.
+test_expect_success 'the builder'"'"'s POSIXLY_CORRECT does not change which file is patched' '
+	rm -rf t && mkdir -p t/fs/proc &&
+	printf "%s\n" one two three >t/fs/proc/old_name.c &&
+	cp t/fs/proc/old_name.c t/fs/proc/new.c &&
+	cp t/fs/proc/old_name.c before.c &&
+	printf "%s\n" "--- a/fs/proc/old_name.c" "+++ b/fs/proc/new.c" \
+		"@@ -1,3 +1,3 @@" " one" "-two" "+TWO" " three" >names.patch &&
+	"$PATCH_UNIT" --read names.patch >read.out &&
+	test_grep "^fs/proc/new.c hunks=1$" read.out &&
+	POSIXLY_CORRECT=1 VERSION_CONTROL=numbered SIMPLE_BACKUP_SUFFIX=.bak \
+		"$PATCH_UNIT" --apply t names.patch &&
+	test_grep "^TWO$" t/fs/proc/new.c &&
+	test_cmp before.c t/fs/proc/old_name.c &&
+	ls t/fs/proc >files && printf "%s\n" new.c old_name.c >expect &&
+	test_cmp expect files
+'
+
 test_expect_success 'kmend build --fuzz: 0 to 3, else a usage error' '
 	test_expect_code 4 "$KMEND" build --fuzz 4 fix.patch 2>err &&
 	test_grep "invalid --fuzz .4.: give 0 to 3 context lines" err &&
