@@ -1725,9 +1725,11 @@ static int setup(struct build *b)
 	}
 	b->output = b->opts->output ? strdup(b->opts->output) :
 		    km_strfmt("%s.ko", b->name);
-	b->work = km_make_tempdir("kmend-build");
-	if (!b->output || !b->work)
-		return -errno ? -errno : -ENOMEM;
+	if (!b->output)
+		return -ENOMEM;
+	b->work = km_make_tempdir(b->ctx, "kmend-build");
+	if (!b->work)
+		return -errno;
 	km_info(b->ctx, "building live patch '%s' for %s", b->name,
 		b->target.krel);
 	return 0;

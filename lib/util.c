@@ -351,22 +351,24 @@ bool km_is_in_path(const char *prog)
 	return found;
 }
 
-char *km_make_tempdir(const char *prefix)
+char *km_make_tempdir(struct km_ctx *ctx, const char *prefix)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *dir;
+	const char *env = getenv("TMPDIR");
+	const char *base = env && *env ? env : "/tmp";
+	char *dir = km_strfmt("%s/%s.XXXXXX", base, prefix);
+	int err;
 
-	dir = km_strfmt("%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix);
-	if (!dir)
-		return NULL;
-	if (!mkdtemp(dir)) {
-		int err = errno;
-
-		free(dir);
-		errno = err;
-		return NULL;
-	}
-	return dir;
+	if (dir && mkdtemp(dir))
+		return dir;
+	err = dir ? errno : ENOMEM;
+	km_err(ctx, "cannot create a temporary directory in '%s'%s: %s; %s",
+	       base, base == env ? " ($TMPDIR)" : "", strerror(err),
+	       base == env ? "set TMPDIR to a writable directory"
+			   : "set TMPDIR to a writable directory, or make "
+			     "/tmp one");
+	free(dir);
+	errno = err;
+	return NULL;
 }
 
 static void child_exec(const char *cwd, char *const argv[], char *const env[],

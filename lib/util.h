@@ -85,8 +85,11 @@ bool km_is_dir(const char *path);
  * /usr/bin:/bin when it is unset), or at that path when it has a '/'.
  */
 bool km_is_in_path(const char *prog);
-/* mkdtemp() under $TMPDIR (or /tmp) with the given prefix. */
-char *km_make_tempdir(const char *prefix);
+/*
+ * mkdtemp() under $TMPDIR (or /tmp) with the given prefix; NULL with errno
+ * set, and an error line naming the directory and what to do.
+ */
+char *km_make_tempdir(struct km_ctx *ctx, const char *prefix);
 
 /*
  * Run argv[0] (looked up in PATH) in directory cwd (NULL: current), with

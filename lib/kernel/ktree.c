@@ -1060,13 +1060,9 @@ int km_scratch_create(struct km_ctx *ctx, const struct km_tree *tree,
 
 	memset(scratch, 0, sizeof(*scratch));
 	scratch->tree = tree;
-	scratch->dir = km_make_tempdir("kmend-scratch");
-	if (!scratch->dir) {
-		ret = -errno;
-		km_err(ctx, "cannot create a scratch directory in $TMPDIR: %s",
-		       strerror(errno));
-		return ret;
-	}
+	scratch->dir = km_make_tempdir(ctx, "kmend-scratch");
+	if (!scratch->dir)
+		return -errno;
 	scratch->src = km_strfmt("%s/src", scratch->dir);
 	scratch->obj = km_strfmt("%s/src/obj", scratch->dir);
 	if (!scratch->src || !scratch->obj) {

@@ -281,8 +281,8 @@ int km_package_patch(struct km_ctx *ctx, const struct km_package_opts *o,
 	}
 	if (!ret) {
 		pkg = package_name(name, krel);
-		work = km_make_tempdir("kmend-package");
-		ret = pkg && work ? 0 : -ENOMEM;
+		work = pkg ? km_make_tempdir(ctx, "kmend-package") : NULL;
+		ret = !pkg ? -ENOMEM : !work ? -errno : 0;
 	}
 	if (!ret)
 		ret = fill_patch_tree(ctx, work, o, &mi, name, krel, pkg);
@@ -401,7 +401,7 @@ int km_package_tool(struct km_ctx *ctx, const struct km_package_opts *o,
 		       "build the pages with 'make man'", o->man_dir);
 		return -ENOENT;
 	}
-	work = km_make_tempdir("kmend-package");
+	work = km_make_tempdir(ctx, "kmend-package");
 	if (!work)
 		return -errno;
 	ret = fill_tool_tree(work, o);

@@ -260,13 +260,9 @@ static int make_work_dir(struct vm_run *r)
 		/* Absolute: cpio runs in the tree, QEMU wherever we are. */
 		r->dir = realpath(r->opts->keep_dir, NULL);
 	} else {
-		r->dir = km_make_tempdir("kmend-test");
-		if (!r->dir) {
-			ret = -errno;
-			km_err(r->ctx, "cannot create a temporary directory: %s",
-			       ERRSTR(ret));
-			return ret;
-		}
+		r->dir = km_make_tempdir(r->ctx, "kmend-test");
+		if (!r->dir)
+			return -errno;
 	}
 	r->root = km_strfmt("%s/root", r->dir);
 	r->initrd = km_strfmt("%s/initrd.gz", r->dir);

@@ -160,4 +160,11 @@ test_expect_success 'a refused build leaves no scratch or work directory behind'
 	test -z "$(ls -A tmp)"
 '
 
+test_expect_success 'a TMPDIR that does not exist is named, with what to do (exit 1)' '
+	TMPDIR=$PWD/nonexistent test_expect_code 1 build -o tmpdir.ko \
+		"$SRC_DIR/examples/cmdline/fix.patch" 2>err &&
+	test_grep "^kmend: error: cannot create a temporary directory in .$PWD/nonexistent. \(\\\$TMPDIR\): No such file or directory; set TMPDIR to a writable directory$" err &&
+	test ! -e tmpdir.ko && test ! -e nonexistent
+'
+
 test_done

@@ -82,7 +82,7 @@ static inline void remove_fuzz_dir(void)
 static inline const char *fuzz_tempdir(void)
 {
 	if (!fuzz_dir) {
-		fuzz_dir = km_make_tempdir("kmend-fuzz");
+		fuzz_dir = km_make_tempdir(fuzz_ctx(), "kmend-fuzz");
 		if (!fuzz_dir)
 			abort();
 		atexit(remove_fuzz_dir);

@@ -81,7 +81,7 @@ static inline int suite_init(struct suite *s, const char *prefix)
 {
 	memset(s, 0, sizeof(*s));
 	km_ctx_init(&s->ctx, capture_log, s);
-	s->dir = km_make_tempdir(prefix);
+	s->dir = km_make_tempdir(&s->ctx, prefix);
 	if (!s->dir) {
 		printf("not ok - cannot create a temporary directory\n");
 		printf("RESULT 0 1 0\n");
