@@ -18,24 +18,7 @@ if [ -z "$DEPMOD" ] || [ -z "$TAR" ] || ! command -v gcc >/dev/null ||
    ! command -v xz >/dev/null; then
 	test_skip 'a fetch and a build of one kernel at once' \
 		'no depmod, tar, xz or gcc: apt-get install kmod tar xz-utils gcc'
-	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	test_expect_success 'a fetch lock this user cannot read: exit 1, named, what to do' '
-		chmod 755 . &&
-		chmod 000 cache/$K/fetch.lock &&
-		rc=0 &&
-		HOME=/nonexistent setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$KMEND" build --cache cache -k "$K" -o nobody.ko fix.patch \
-			>out 2>err || rc=$? &&
-		chmod 644 cache/$K/fetch.lock &&
-		cat err && test $rc = 1 &&
-		test_grep "^kmend: error: cannot hold the fetch lock .cache/$KRE/fetch\.lock.: Permission denied; make it readable, or give another --cache$" err &&
-		test_grep -v "building live patch" err && test ! -e nobody.ko
-	'
-else
-	test_skip 'a fetch lock this user cannot read' 'needs root and setpriv (util-linux)'
-fi
-
-test_done
+	test_done
 	exit
 fi
 # the release as an extended regular expression (it has a "+")
