@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -349,6 +350,31 @@ bool km_is_in_path(const char *prog)
 	}
 	free(copy);
 	return found;
+}
+
+int km_flock_wait(struct km_ctx *ctx, int fd, int op, const char *who,
+		  const char *fmt, ...)
+{
+	double start;
+	va_list ap;
+	char *what;
+
+	if (!flock(fd, op | LOCK_NB))
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) < 0)
+		what = NULL;
+	va_end(ap);
+	km_info(ctx, "%s%s ...", who, what ? what : "waiting for a lock");
+	free(what);
+	start = km_now();
+	while (flock(fd, op))
+		if (errno != EINTR)
+			return -errno;
+	km_info(ctx, "%swaited %.1f s", who, km_now() - start);
+	return 0;
 }
 
 char *km_make_tempdir(struct km_ctx *ctx, const char *prefix)

@@ -50,6 +50,13 @@ bool km_has_word(const char *text, const char *word);
 bool km_path_names_module(const char *path, size_t len, const char *name);
 
 double km_now(void);
+/*
+ * flock(fd, op), waiting while another process holds it: then "WHO<fmt>
+ * ..." before, "WHOwaited N s" after, as info lines.  0, or -errno.
+ */
+__attribute__((format(printf, 5, 6)))
+int km_flock_wait(struct km_ctx *ctx, int fd, int op, const char *who,
+		  const char *fmt, ...);
 /* Frees a NULL-terminated list of strings and the list. */
 void km_free_list(char **list);
 

@@ -558,6 +558,18 @@ static bool lacks_module_index(const char *root, const char *krel)
 	return lacks;
 }
 
+/* km_flock_wait() naming the kernel: "kernel KREL: waiting ... ..." */
+static int lock_kernel(struct km_ctx *ctx, const char *krel, int fd, int op,
+		       const char *waiting)
+{
+	char *who = km_strfmt("kernel %s: ", krel);
+	int ret = who ? km_flock_wait(ctx, fd, op, who, "%s", waiting)
+		      : -ENOMEM;
+
+	free(who);
+	return ret;
+}
+
 /*
  * One fetch of a kernel at a time, and none while a build or a test reads
  * it (km_fetched_hold): a second fetch waits for the first, then finds the
@@ -566,7 +578,6 @@ static bool lacks_module_index(const char *root, const char *krel)
 static int lock_fetch(struct fetch *f)
 {
 	char *path = km_strfmt("%s/" KM_FETCH_LOCK, f->kdir);
-	double start;
 	int ret = 0;
 
 	if (!path)
@@ -576,15 +587,10 @@ static int lock_fetch(struct fetch *f)
 		ret = -errno;
 		km_err(f->ctx, "cannot open the fetch lock '%s': %s", path,
 		       strerror(-ret));
-	} else if (flock(f->lock_fd, LOCK_EX | LOCK_NB)) {
-		km_info(f->ctx, "kernel %s: waiting for another kmend fetching "
-			"or using it ...", f->krel);
-		start = km_now();
-		while (!ret && flock(f->lock_fd, LOCK_EX))
-			ret = errno == EINTR ? 0 : -errno;
-		if (!ret)
-			km_info(f->ctx, "kernel %s: waited %.1f s", f->krel,
-				km_now() - start);
+	} else {
+		ret = lock_kernel(f->ctx, f->krel, f->lock_fd, LOCK_EX,
+				  "waiting for another kmend fetching or "
+				  "using it");
 	}
 	free(path);
 	return ret;
@@ -689,22 +695,13 @@ char *km_fetched_root(const char *cache_root, const char *krel)
 static int hold_shared(struct km_ctx *ctx, const char *krel,
 		       const char *lock_path, int *lock_fd)
 {
-	double start;
-	int fd, ret = 0;
+	int fd, ret;
 
 	fd = open(lock_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (flock(fd, LOCK_SH | LOCK_NB)) {
-		km_info(ctx, "kernel %s: waiting for a kmend fetch of it to "
-			"end ...", krel);
-		start = km_now();
-		while (!ret && flock(fd, LOCK_SH))
-			ret = errno == EINTR ? 0 : -errno;
-		if (!ret)
-			km_info(ctx, "kernel %s: waited %.1f s", krel,
-				km_now() - start);
-	}
+	ret = lock_kernel(ctx, krel, fd, LOCK_SH,
+			  "waiting for a kmend fetch of it to end");
 	if (ret)
 		close(fd);
 	else

@@ -203,25 +203,10 @@ static bool is_tree_current(const struct km_tree *tree, const char *stamp)
 
 static int lock_cache(struct km_ctx *ctx, struct km_tree *tree, int op)
 {
-	double start;
-
-	if (flock(tree->lock_fd, op | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK)
-		return -errno;
-	if (op == LOCK_EX)
-		km_info(ctx, "waiting for other kmend builds to finish with %s ...",
-			tree->src);
-	else
-		km_info(ctx, "waiting for another kmend to prepare %s ...",
-			tree->src);
-	start = km_now();
-	while (flock(tree->lock_fd, op)) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	km_info(ctx, "waited %.1f s", km_now() - start);
-	return 0;
+	return km_flock_wait(ctx, tree->lock_fd, op, "", op == LOCK_EX ?
+			     "waiting for other kmend builds to finish with %s" :
+			     "waiting for another kmend to prepare %s",
+			     tree->src);
 }
 
 static int open_lock(struct km_ctx *ctx, struct km_tree *tree)

@@ -104,13 +104,6 @@ test_expect_success 'a kept environment that compiles otherwise is caught, remov
 	test -z "$(find "$TREE" -newer "$KCACHE/stamp" -print -quit)"
 '
 
-# the module's code and what it says of itself, without the file's name
-module_view() {
-	disasm "$1"
-	modinfo "$1" | grep -v '^filename:'
-	readelf -x .gnu.linkonce.this_module -x __versions "$1" 2>/dev/null
-}
-
 test_expect_success 'the link: the whole way keeps its environment and the commands it recorded' '
 	rm -f "$KCACHE"/kbuild-link-env-* &&
 	build -o whole-link.ko "$FIX" >out 2>err &&
@@ -130,8 +123,8 @@ test_expect_success 'the link direct: three makes, the same commands, the same m
 	build -o direct-link.ko "$FIX" >out 2>err &&
 	test "$(grep -c "run: make -rR" err)" = 4 &&
 	test_grep -v "linking the whole way again" err &&
-	module_view whole-link.ko >whole.view &&
-	module_view direct-link.ko >direct.view &&
+	km_module_view whole-link.ko >whole.view &&
+	km_module_view direct-link.ko >direct.view &&
 	test_cmp whole.view direct.view
 '
 
@@ -141,7 +134,7 @@ test_expect_success 'a kept link environment that links otherwise: the whole way
 	build -o relinked.ko "$FIX" >out 2>err &&
 	test_grep "Kbuild linked otherwise than the top-level Makefile did: now cmd \.[^=]*\.o\.cmd=.*-DMODULE" err &&
 	test_grep "linking the whole way again" err &&
-	module_view relinked.ko >relinked.view && test_cmp whole.view relinked.view &&
+	km_module_view relinked.ko >relinked.view && test_cmp whole.view relinked.view &&
 	cmp "$lenv" lenv.first
 '
 
@@ -157,7 +150,7 @@ test_expect_success 'a kept link environment whose makes fail: the whole way aga
 	build -o relinked2.ko "$FIX" >out 2>err &&
 	test_grep "linking without the top-level Makefile failed" err &&
 	test_grep "linking the whole way again" err &&
-	module_view relinked2.ko >relinked2.view && test_cmp whole.view relinked2.view &&
+	km_module_view relinked2.ko >relinked2.view && test_cmp whole.view relinked2.view &&
 	cmp "$lenv" lenv.first &&
 	rm -f whole-link.ko direct-link.ko relinked.ko relinked2.ko
 '

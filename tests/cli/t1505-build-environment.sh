@@ -26,13 +26,6 @@ build() {
 	"$KMEND" -v build -k "$KREL" --cache "$KMEND_TEST_CACHE" "$@"
 }
 
-# what the kernel sees of a module: its code, modinfo, this_module, __versions
-module_view() {
-	objdump -dr --no-show-raw-insn "$1" | sed -n '/^Disassembly/,$p'
-	modinfo "$1" | grep -v '^filename:'
-	readelf -x .gnu.linkonce.this_module -x __versions "$1" 2>/dev/null
-}
-
 # every variable below changes what Kbuild, make or gcc do when it reaches them
 hostile() {
 	env LLVM=1 LLVM_IAS=0 CROSS_COMPILE=kmend-bogus- \
@@ -46,7 +39,7 @@ hostile() {
 
 test_expect_success 'a module built under a clean environment, the environments kept' '
 	build -o clean.ko "$FIX" >out 2>err &&
-	module_view clean.ko >clean.view &&
+	km_module_view clean.ko >clean.view &&
 	env=$(ls "$KCACHE"/kbuild-env-1-*) && lenv=$(ls "$KCACHE"/kbuild-link-env-1-*) &&
 	cp "$env" env.first && cp "$lenv" lenv.first &&
 	echo "$env" >env.path && echo "$lenv" >lenv.path &&
@@ -60,7 +53,7 @@ test_expect_success 'the whole way under a hostile environment: the same module,
 		-o whole.ko "$FIX" >out 2>err || { tail -n 30 err; false; } &&
 	test_grep "DESCEND +objtool" err &&
 	test_grep "linking the module with Kbuild" err &&
-	module_view whole.ko >whole.view &&
+	km_module_view whole.ko >whole.view &&
 	test_cmp clean.view whole.view &&
 	cmp env.first "$env" && cmp lenv.first "$lenv" &&
 	test ! -e deps.out
@@ -71,7 +64,7 @@ test_expect_success 'direct under a hostile environment: the same module' '
 		-o direct.ko "$FIX" >out 2>err || { tail -n 30 err; false; } &&
 	test_grep "make in /[^ ]*/src/obj:$" err &&
 	test_grep -v "DESCEND +objtool" err &&
-	module_view direct.ko >direct.view &&
+	km_module_view direct.ko >direct.view &&
 	test_cmp clean.view direct.view &&
 	test ! -e deps.out
 '

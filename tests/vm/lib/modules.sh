@@ -93,6 +93,14 @@ km_why_no_kernel_build() {
 	printf '%s' "$why"
 }
 
+# km_module_view KO: what the kernel sees of a module, without the file's
+# name: its code with relocations, modinfo, this_module and __versions.
+km_module_view() {
+	objdump -dr --no-show-raw-insn "$1" | sed -n '/^Disassembly/,$p'
+	modinfo "$1" | grep -v '^filename:'
+	readelf -x .gnu.linkonce.this_module -x __versions "$1" 2>/dev/null
+}
+
 # km_build_modules DIR: Kbuild's out-of-tree build of DIR's Kbuild file.
 km_build_modules() {
 	make -C "$KBUILD_DIR" M="$1" modules >"$1/build.log" 2>&1 || {
